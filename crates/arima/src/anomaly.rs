@@ -1,0 +1,112 @@
+//! The anomaly rule of the system we replace: fit, take the in-sample
+//! one-step prediction interval, clip the lower band at its own 1st
+//! percentile and the upper band at its own 99th, and flag every day whose
+//! observed value falls outside.
+
+use ndarray::Array1;
+use rayon::prelude::*;
+
+use crate::grid::{grid_search, Grid};
+use crate::stats::percentile;
+use crate::{Arima, ArimaError, FittedArima, Order};
+
+/// Series shorter than this are skipped (the replaced system needed > 2 days).
+pub const MIN_POINTS: usize = 3;
+
+/// How to detect: a fixed order, or a grid search for one.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DetectOptions {
+    /// Order used when `grid` is `None`.
+    pub order: Order,
+    /// Two-sided interval level (the replaced system used 0.8).
+    pub level: f64,
+    /// Choose the order per series by walk-forward grid search.
+    pub grid: Option<Grid>,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        DetectOptions {
+            order: Order::DEFAULT,
+            level: 0.8,
+            grid: None,
+        }
+    }
+}
+
+/// The result for one series: the model and, per point, the prediction,
+/// the clipped band and the flag.
+#[derive(Debug, Clone)]
+pub struct Detection {
+    /// The fitted model.
+    pub model: FittedArima,
+    /// Whether a grid search chose the order.
+    pub grid_searched: bool,
+    /// One-step-ahead predictions.
+    pub predicted: Array1<f64>,
+    /// Lower band, clipped below at its 1st percentile.
+    pub lower: Array1<f64>,
+    /// Upper band, clipped above at its 99th percentile.
+    pub upper: Array1<f64>,
+    /// Whether each observation lies outside [lower, upper].
+    pub anomaly: Vec<bool>,
+}
+
+/// Clips the bands as the replaced system did: `lower` below at its own
+/// 1st percentile, `upper` above at its own 99th (numpy's linear rule).
+pub fn clip_bands(lower: &Array1<f64>, upper: &Array1<f64>) -> (Array1<f64>, Array1<f64>) {
+    let lo = percentile(lower.as_slice().expect("contiguous"), 1.0);
+    let hi = percentile(upper.as_slice().expect("contiguous"), 99.0);
+    (lower.mapv(|v| v.max(lo)), upper.mapv(|v| v.min(hi)))
+}
+
+/// Fits (or grid-searches) one series and flags its anomalies.
+pub fn detect(y: &[f64], opts: &DetectOptions) -> Result<Detection, ArimaError> {
+    if y.len() < MIN_POINTS {
+        return Err(ArimaError::TooShort {
+            n: y.len(),
+            min: MIN_POINTS,
+        });
+    }
+    crate::fit::z_score(opts.level)?;
+    let order = match &opts.grid {
+        Some(grid) => grid_search(y, grid)?.best,
+        None => opts.order,
+    };
+    let model = Arima::new(order).fit(y)?;
+    Ok(flag(model, opts.level, opts.grid.is_some()))
+}
+
+/// Flags anomalies of an already fitted model against its own data.
+pub fn flag(model: FittedArima, level: f64, grid_searched: bool) -> Detection {
+    let pred = model.predict_in_sample();
+    let (lower, upper) = pred.interval(level).expect("level checked by the caller");
+    let (lower, upper) = clip_bands(&lower, &upper);
+    let anomaly = model
+        .data()
+        .iter()
+        .zip(lower.iter().zip(&upper))
+        .map(|(&y, (&lo, &hi))| y < lo || y > hi)
+        .collect();
+    Detection {
+        model,
+        grid_searched,
+        predicted: pred.mean,
+        lower,
+        upper,
+        anomaly,
+    }
+}
+
+/// [`detect`] over many series in parallel; each series gets its own
+/// result, so one bad series never fails the batch.
+pub fn detect_many<S: AsRef<[f64]> + Sync>(
+    series: &[S],
+    opts: &DetectOptions,
+) -> Vec<Result<Detection, ArimaError>> {
+    series
+        .par_iter()
+        .map(|y| detect(y.as_ref(), opts))
+        .collect()
+}

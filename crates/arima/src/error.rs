@@ -1,0 +1,62 @@
+//! The one error type of the crate: every way a fit can fail, named.
+
+use crate::Order;
+
+/// Why a series could not be modelled. Each variant names the problem so a
+/// caller (the extension, the loader) can record it as a skip reason.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ArimaError {
+    /// The series has no points.
+    #[error("empty series")]
+    Empty,
+    /// A value is NaN or infinite.
+    #[error("non-finite value {value} at index {index}")]
+    NonFinite {
+        /// Position of the first bad value.
+        index: usize,
+        /// The value itself.
+        value: f64,
+    },
+    /// Too few points for the anomaly rule (it needs more than two days).
+    #[error("series has {n} points; at least {min} are needed")]
+    TooShort {
+        /// Points given.
+        n: usize,
+        /// Points needed.
+        min: usize,
+    },
+    /// Every value is the same, so there is no variance to model.
+    #[error("constant series (every value is {value})")]
+    Constant {
+        /// The repeated value.
+        value: f64,
+    },
+    /// The order asks for more than the series can identify.
+    #[error("order {order} cannot be estimated from {n} points")]
+    OrderTooLarge {
+        /// The order asked for.
+        order: Order,
+        /// Points given.
+        n: usize,
+    },
+    /// The order is outside what the core supports.
+    #[error("unsupported order {order}: {why}")]
+    UnsupportedOrder {
+        /// The order asked for.
+        order: Order,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// A prediction level outside (0, 1).
+    #[error("level {0} is not in (0, 1)")]
+    InvalidLevel(f64),
+    /// The likelihood could not be evaluated at the start or the optimum.
+    #[error("likelihood is not finite for order {order}")]
+    NonFiniteLikelihood {
+        /// The order being fitted.
+        order: Order,
+    },
+    /// No order of a grid search could be estimated.
+    #[error("grid search found no order that could be estimated")]
+    NoOrderFits,
+}

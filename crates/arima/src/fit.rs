@@ -1,0 +1,226 @@
+//! Fitting an ARIMA by exact maximum likelihood, and predicting from it.
+
+use ndarray::Array1;
+
+use crate::kalman::{self, FilterEnd};
+use crate::optim::{self, Settings};
+use crate::params::{self, Params};
+use crate::ssm::StateSpace;
+use crate::start::start_params;
+use crate::stats::normal_quantile;
+use crate::{ArimaError, Order};
+
+/// An ARIMA(p, d, q) specification, statsmodels' defaults: a constant
+/// when d = 0, stationarity and invertibility enforced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Arima {
+    /// The order.
+    pub order: Order,
+    /// Iteration cap of the likelihood search.
+    pub max_iter: usize,
+}
+
+impl Arima {
+    /// A specification with the default search settings.
+    pub fn new(order: Order) -> Self {
+        Arima {
+            order,
+            max_iter: Settings::default().max_iter,
+        }
+    }
+
+    /// Fits by maximum likelihood from statsmodels' start parameters.
+    pub fn fit(&self, y: &[f64]) -> Result<FittedArima, ArimaError> {
+        self.fit_from(y, None)
+    }
+
+    /// Fits, starting the search from `warm` when it is a valid point
+    /// (stationary, invertible, same order), else from statsmodels' start.
+    pub fn fit_from(&self, y: &[f64], warm: Option<&Params>) -> Result<FittedArima, ArimaError> {
+        let order = self.order;
+        validate(y, &order)?;
+        let x0 = warm
+            .and_then(|w| params::untransform(&order, w))
+            .or_else(|| params::untransform(&order, &start_params(&order, y)))
+            .ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let n = y.len() as f64;
+        let objective = |x: &[f64]| {
+            let p = params::transform(&order, x);
+            match StateSpace::new(&order, &p) {
+                Some(ss) => -kalman::loglike(&ss, y) / n,
+                None => f64::INFINITY,
+            }
+        };
+        let settings = Settings {
+            max_iter: self.max_iter,
+            ..Settings::default()
+        };
+        let min = optim::minimize(objective, &x0, settings)
+            .ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let params = params::transform(&order, &min.x);
+        let ss =
+            StateSpace::new(&order, &params).ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let end = kalman::filter(&ss, y, |_, _, _| {})
+            .ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        if !end.llf.is_finite() {
+            return Err(ArimaError::NonFiniteLikelihood { order });
+        }
+        Ok(FittedArima {
+            order,
+            aic: -2.0 * end.llf + 2.0 * order.n_params() as f64,
+            llf: end.llf,
+            params,
+            converged: min.converged,
+            iterations: min.iterations,
+            y: y.to_vec(),
+            ss,
+            end,
+        })
+    }
+}
+
+/// Input checks shared by every fit.
+pub(crate) fn validate(y: &[f64], order: &Order) -> Result<(), ArimaError> {
+    order.validate()?;
+    if y.is_empty() {
+        return Err(ArimaError::Empty);
+    }
+    if let Some((index, &value)) = y.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(ArimaError::NonFinite { index, value });
+    }
+    if y.iter().all(|&v| v == y[0]) {
+        return Err(ArimaError::Constant { value: y[0] });
+    }
+    if y.len() <= order.d {
+        return Err(ArimaError::OrderTooLarge {
+            order: *order,
+            n: y.len(),
+        });
+    }
+    Ok(())
+}
+
+/// A fitted model: its parameters, fit statistics and what it needs to predict.
+#[derive(Debug, Clone)]
+pub struct FittedArima {
+    order: Order,
+    params: Params,
+    llf: f64,
+    aic: f64,
+    converged: bool,
+    iterations: usize,
+    y: Vec<f64>,
+    ss: StateSpace,
+    end: FilterEnd,
+}
+
+/// Point predictions with their variances.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Predicted means.
+    pub mean: Array1<f64>,
+    /// Prediction variances.
+    pub variance: Array1<f64>,
+}
+
+impl Prediction {
+    /// Two-sided interval at `level` (0.8 gives statsmodels' `conf_int(alpha=0.2)`).
+    pub fn interval(&self, level: f64) -> Result<(Array1<f64>, Array1<f64>), ArimaError> {
+        let z = z_score(level)?;
+        let half = self.variance.mapv(|v| z * v.sqrt());
+        Ok((&self.mean - &half, &self.mean + &half))
+    }
+}
+
+/// The normal quantile for a two-sided interval at `level`.
+pub(crate) fn z_score(level: f64) -> Result<f64, ArimaError> {
+    if !(level > 0.0 && level < 1.0) {
+        return Err(ArimaError::InvalidLevel(level));
+    }
+    Ok(normal_quantile(1.0 - (1.0 - level) / 2.0))
+}
+
+impl FittedArima {
+    /// Rebuilds a fitted model from stored parameters and the series they
+    /// were fitted on (e.g. a model row in the database), without refitting.
+    pub fn from_params(order: Order, params: Params, y: &[f64]) -> Result<FittedArima, ArimaError> {
+        validate(y, &order)?;
+        let ss =
+            StateSpace::new(&order, &params).ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let end = kalman::filter(&ss, y, |_, _, _| {})
+            .ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        Ok(FittedArima {
+            order,
+            aic: -2.0 * end.llf + 2.0 * order.n_params() as f64,
+            llf: end.llf,
+            params,
+            converged: true,
+            iterations: 0,
+            y: y.to_vec(),
+            ss,
+            end,
+        })
+    }
+
+    /// The order.
+    pub fn order(&self) -> Order {
+        self.order
+    }
+    /// The estimated parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+    /// Log-likelihood at the estimate (the first d periods burned).
+    pub fn loglike(&self) -> f64 {
+        self.llf
+    }
+    /// Akaike information criterion, −2 llf + 2 k.
+    pub fn aic(&self) -> f64 {
+        self.aic
+    }
+    /// Whether the likelihood search met its tolerance.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+    /// Iterations the likelihood search took.
+    pub fn iterations(&self) -> usize {
+        self.iterations
+    }
+    /// Number of points the model was fitted on.
+    pub fn nobs(&self) -> usize {
+        self.y.len()
+    }
+    /// The series the model was fitted on.
+    pub fn data(&self) -> &[f64] {
+        &self.y
+    }
+
+    /// One-step-ahead in-sample predictions, statsmodels'
+    /// `get_prediction()`: for d > 0 the first points are 0 with a huge
+    /// (diffuse) variance.
+    pub fn predict_in_sample(&self) -> Prediction {
+        let n = self.y.len();
+        let (mut mean, mut variance) = (Array1::zeros(n), Array1::zeros(n));
+        kalman::filter(&self.ss, &self.y, |t, m, v| {
+            mean[t] = m;
+            variance[t] = v;
+        })
+        .expect("the filter ran at fit time with these parameters");
+        Prediction { mean, variance }
+    }
+
+    /// Forecasts `horizon` steps past the end of the data.
+    pub fn forecast(&self, horizon: usize) -> Prediction {
+        let f = kalman::forecast(&self.ss, &self.end, horizon);
+        Prediction {
+            mean: f.iter().map(|x| x.0).collect(),
+            variance: f.iter().map(|x| x.1).collect(),
+        }
+    }
+
+    /// The one-step forecast, cheaper than [`FittedArima::forecast`].
+    pub fn forecast_one(&self) -> f64 {
+        self.ss.intercept + self.end.a[..=self.order.d].iter().sum::<f64>()
+    }
+}
