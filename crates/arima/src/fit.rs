@@ -38,17 +38,38 @@ impl Arima {
     /// Fits, starting the search from `warm` when it is a valid point
     /// (stationary, invertible, same order), else from statsmodels' start.
     pub fn fit_from(&self, y: &[f64], warm: Option<&Params>) -> Result<FittedArima, ArimaError> {
+        let x0 = warm.and_then(|w| params::untransform(&self.order, w));
+        self.search(y, x0, None)
+    }
+
+    /// Refits on `y` (typically `previous`'s data plus new points), starting
+    /// from `previous`'s optimum and curvature: a few iterations instead of
+    /// a full search. This is what makes walk-forward validation cheap.
+    pub fn refit(&self, y: &[f64], previous: &FittedArima) -> Result<FittedArima, ArimaError> {
+        match (&previous.search, previous.order == self.order) {
+            (Some((x, h)), true) => self.search(y, Some(x.clone()), Some(h)),
+            _ => self.fit_from(y, Some(&previous.params)),
+        }
+    }
+
+    fn search(
+        &self,
+        y: &[f64],
+        x0: Option<Vec<f64>>,
+        h0: Option<&[f64]>,
+    ) -> Result<FittedArima, ArimaError> {
         let order = self.order;
         validate(y, &order)?;
-        let x0 = warm
-            .and_then(|w| params::untransform(&order, w))
+        let x0 = x0
             .or_else(|| params::untransform(&order, &start_params(&order, y)))
             .ok_or(ArimaError::NonFiniteLikelihood { order })?;
         let n = y.len() as f64;
+        let mut ws = kalman::Workspace::new(order.d + order.k_order());
         let objective = |x: &[f64]| {
             let p = params::transform(&order, x);
             match StateSpace::new(&order, &p) {
-                Some(ss) => -kalman::loglike(&ss, y) / n,
+                Some(ss) => kalman::filter_in(&mut ws, &ss, y, |_, _, _| {})
+                    .map_or(f64::INFINITY, |llf| -llf / n),
                 None => f64::INFINITY,
             }
         };
@@ -56,27 +77,14 @@ impl Arima {
             max_iter: self.max_iter,
             ..Settings::default()
         };
-        let min = optim::minimize(objective, &x0, settings)
+        let min = optim::minimize(objective, &x0, h0, settings)
             .ok_or(ArimaError::NonFiniteLikelihood { order })?;
         let params = params::transform(&order, &min.x);
-        let ss =
-            StateSpace::new(&order, &params).ok_or(ArimaError::NonFiniteLikelihood { order })?;
-        let end = kalman::filter(&ss, y, |_, _, _| {})
-            .ok_or(ArimaError::NonFiniteLikelihood { order })?;
-        if !end.llf.is_finite() {
-            return Err(ArimaError::NonFiniteLikelihood { order });
-        }
-        Ok(FittedArima {
-            order,
-            aic: -2.0 * end.llf + 2.0 * order.n_params() as f64,
-            llf: end.llf,
-            params,
-            converged: min.converged,
-            iterations: min.iterations,
-            y: y.to_vec(),
-            ss,
-            end,
-        })
+        let mut fit = FittedArima::from_params(order, params, y)?;
+        fit.converged = min.converged;
+        fit.iterations = min.iterations;
+        fit.search = Some((min.x, min.h));
+        Ok(fit)
     }
 }
 
@@ -113,6 +121,8 @@ pub struct FittedArima {
     y: Vec<f64>,
     ss: StateSpace,
     end: FilterEnd,
+    /// The optimiser's final point and inverse Hessian, for [`Arima::refit`].
+    search: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 /// Point predictions with their variances.
@@ -150,6 +160,9 @@ impl FittedArima {
             StateSpace::new(&order, &params).ok_or(ArimaError::NonFiniteLikelihood { order })?;
         let end = kalman::filter(&ss, y, |_, _, _| {})
             .ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        if !end.llf.is_finite() {
+            return Err(ArimaError::NonFiniteLikelihood { order });
+        }
         Ok(FittedArima {
             order,
             aic: -2.0 * end.llf + 2.0 * order.n_params() as f64,
@@ -160,6 +173,7 @@ impl FittedArima {
             y: y.to_vec(),
             ss,
             end,
+            search: None,
         })
     }
 

@@ -76,12 +76,15 @@ pub struct GridResult {
 pub fn walk_forward(y: &[f64], order: Order, train_fraction: f64) -> Result<Vec<f64>, ArimaError> {
     let train = (y.len() as f64 * train_fraction) as usize;
     let spec = Arima::new(order);
-    let mut warm = None;
+    let mut last: Option<crate::FittedArima> = None;
     let mut preds = Vec::with_capacity(y.len().saturating_sub(train));
     for t in train..y.len() {
-        let fit = spec.fit_from(&y[..t], warm.as_ref())?;
+        let fit = match &last {
+            Some(prev) => spec.refit(&y[..t], prev)?,
+            None => spec.fit(&y[..t])?,
+        };
         preds.push(fit.forecast_one());
-        warm = Some(fit.params().clone());
+        last = Some(fit);
     }
     Ok(preds)
 }

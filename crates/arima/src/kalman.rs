@@ -26,6 +26,34 @@ pub(crate) struct FilterEnd {
     pub p: Vec<f64>,
 }
 
+/// Scratch buffers for one state dimension, reused across the many
+/// filter runs of a likelihood search.
+#[derive(Debug, Clone)]
+pub(crate) struct Workspace {
+    a: Vec<f64>,
+    af: Vec<f64>,
+    pz: Vec<f64>,
+    p: Vec<f64>,
+    pf: Vec<f64>,
+    pn: Vec<f64>,
+    tmp: Vec<f64>,
+}
+
+impl Workspace {
+    pub fn new(m: usize) -> Self {
+        let (v, mm) = (vec![0.0; m], vec![0.0; m * m]);
+        Workspace {
+            a: v.clone(),
+            af: v.clone(),
+            pz: v,
+            p: mm.clone(),
+            pf: mm.clone(),
+            pn: mm.clone(),
+            tmp: mm,
+        }
+    }
+}
+
 /// Runs the filter over `y`, calling `each(t, mean, variance)` with every
 /// one-step-ahead prediction. Returns `None` if a forecast variance is not
 /// positive and finite.
@@ -33,17 +61,42 @@ pub(crate) struct FilterEnd {
 pub(crate) fn filter(
     ss: &StateSpace,
     y: &[f64],
-    mut each: impl FnMut(usize, f64, f64),
+    each: impl FnMut(usize, f64, f64),
 ) -> Option<FilterEnd> {
+    let mut ws = Workspace::new(ss.m);
+    let llf = filter_in(&mut ws, ss, y, each)?;
+    Some(FilterEnd {
+        llf,
+        a: ws.a,
+        p: ws.p,
+    })
+}
+
+/// [`filter`] in caller-owned buffers; returns the log-likelihood and
+/// leaves the final predicted state in the workspace.
+#[inline]
+pub(crate) fn filter_in(
+    ws: &mut Workspace,
+    ss: &StateSpace,
+    y: &[f64],
+    mut each: impl FnMut(usize, f64, f64),
+) -> Option<f64> {
     let m = ss.m;
     let nz = ss.d + 1; // Z = [1; d+1] then zeros
-    let mut a = vec![0.0; m];
-    let mut af = vec![0.0; m];
-    let mut p = ss.p0.clone();
-    let mut pf = vec![0.0; m * m];
-    let mut pn = vec![0.0; m * m];
-    let mut tmp = vec![0.0; m * m];
-    let mut pz = vec![0.0; m];
+    if ws.a.len() != m {
+        *ws = Workspace::new(m);
+    }
+    let Workspace {
+        a,
+        af,
+        pz,
+        p,
+        pf,
+        pn,
+        tmp,
+    } = ws;
+    a.fill(0.0);
+    p.copy_from_slice(&ss.p0);
     let mut f = 0.0;
     let mut converged = false;
     let mut llf = 0.0;
@@ -67,15 +120,15 @@ pub(crate) fn filter(
         for i in 0..m {
             af[i] = a[i] + pz[i] * gain;
         }
-        ss.transition(&af, &mut a);
+        ss.transition(af, a);
         if !converged {
-            // P_{t|t} = P - pz pz' / F, in place, then P_{t+1} = T P_{t|t} T' + RQR'.
+            // P_{t|t} = P - pz pz' / F, then P_{t+1} = T P_{t|t} T' + RQR'.
             for i in 0..m {
                 for j in 0..m {
                     pf[i * m + j] = p[i * m + j] - pz[i] * pz[j] / f;
                 }
             }
-            ss.transition_cov(&pf, &mut tmp, &mut pn);
+            ss.transition_cov(pf, tmp, pn);
             let mut change = 0.0;
             for i in 0..m {
                 for j in i..m {
@@ -84,17 +137,17 @@ pub(crate) fn filter(
                     pn[j * m + i] = s;
                 }
             }
-            for (x, y) in pn.iter().zip(&p) {
+            for (x, y) in pn.iter().zip(p.iter()) {
                 change += (x - y) * (x - y);
             }
             if t >= 1 && change < CONVERGENCE_TOLERANCE {
                 converged = true; // keep P_t, F_t and the gain from now on
             } else {
-                std::mem::swap(&mut p, &mut pn);
+                std::mem::swap(p, pn);
             }
         }
     }
-    Some(FilterEnd { llf, a, p })
+    Some(llf)
 }
 
 /// Log-likelihood only.

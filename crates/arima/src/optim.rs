@@ -8,6 +8,9 @@
 #[derive(Debug, Clone)]
 pub(crate) struct Minimum {
     pub x: Vec<f64>,
+    /// The final inverse-Hessian approximation (row-major), to warm-start
+    /// a search on a nearby problem.
+    pub h: Vec<f64>,
     pub iterations: usize,
     pub converged: bool,
 }
@@ -53,10 +56,12 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Minimises `f` from `x0`. Returns `None` when f is not finite at x0.
+/// Minimises `f` from `x0`, with `h0` as the initial inverse Hessian when
+/// given (else the identity). Returns `None` when f is not finite at x0.
 pub(crate) fn minimize(
     mut f: impl FnMut(&[f64]) -> f64,
     x0: &[f64],
+    h0: Option<&[f64]>,
     s: Settings,
 ) -> Option<Minimum> {
     let n = x0.len();
@@ -75,12 +80,17 @@ pub(crate) fn minimize(
         h[i * n + i] = 1.0;
     }
     let mut first = true;
+    if let Some(h0) = h0.filter(|h0| h0.len() == n * n) {
+        h.copy_from_slice(h0);
+        first = false;
+    }
     let (mut xn, mut gn, mut dir) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     let (mut sv, mut yv) = (vec![0.0; n], vec![0.0; n]);
     for iter in 0..s.max_iter {
         if g.iter().all(|v| v.abs() < s.gtol) {
             return Some(Minimum {
                 x,
+                h,
                 iterations: iter,
                 converged: true,
             });
@@ -120,6 +130,7 @@ pub(crate) fn minimize(
             let converged = g.iter().all(|v| v.abs() < 1e-4);
             return Some(Minimum {
                 x,
+                h,
                 iterations: iter,
                 converged,
             });
@@ -146,6 +157,7 @@ pub(crate) fn minimize(
         if improvement <= s.ftol * fx.abs().max(1.0) && g.iter().all(|v| v.abs() < 1e-4) {
             return Some(Minimum {
                 x,
+                h,
                 iterations: iter + 1,
                 converged: true,
             });
@@ -154,6 +166,7 @@ pub(crate) fn minimize(
     let converged = g.iter().all(|v| v.abs() < 1e-4);
     Some(Minimum {
         x,
+        h,
         iterations: s.max_iter,
         converged,
     })
@@ -256,6 +269,7 @@ mod tests {
         let m = minimize(
             rosen,
             &[-1.2, 1.0],
+            None,
             Settings {
                 max_iter: 500,
                 ..Settings::default()
@@ -271,6 +285,6 @@ mod tests {
 
     #[test]
     fn refuses_non_finite_start() {
-        assert!(minimize(|_| f64::NAN, &[0.0], Settings::default()).is_none());
+        assert!(minimize(|_| f64::NAN, &[0.0], None, Settings::default()).is_none());
     }
 }
