@@ -80,7 +80,7 @@ pub fn detect(y: &[f64], opts: &DetectOptions) -> Result<Detection, ArimaError> 
 
 /// Flags anomalies of an already fitted model against its own data.
 pub fn flag(model: FittedArima, level: f64, grid_searched: bool) -> Detection {
-    let pred = model.predict_in_sample();
+    let pred = model.in_sample_prediction();
     let (lower, upper) = pred.interval(level).expect("level checked by the caller");
     let (lower, upper) = clip_bands(&lower, &upper);
     let anomaly = model

@@ -36,7 +36,7 @@ impl Predict for FittedArima {
         level: Option<f64>,
         forecast: &mut Forecast,
     ) -> Result<(), ArimaError> {
-        fill(self.predict_in_sample(), level, forecast)
+        fill(self.in_sample_prediction(), level, forecast)
     }
 
     fn predict_inplace(

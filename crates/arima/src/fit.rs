@@ -213,7 +213,7 @@ impl FittedArima {
     /// One-step-ahead in-sample predictions, statsmodels'
     /// `get_prediction()`: for d > 0 the first points are 0 with a huge
     /// (diffuse) variance.
-    pub fn predict_in_sample(&self) -> Prediction {
+    pub fn in_sample_prediction(&self) -> Prediction {
         let n = self.y.len();
         let (mut mean, mut variance) = (Array1::zeros(n), Array1::zeros(n));
         kalman::filter(&self.ss, &self.y, |t, m, v| {

@@ -83,7 +83,7 @@ fn widths(lower: &[f64], upper: &[f64]) -> Vec<f64> {
 
 /// Compares in-sample predictions and both bands of `fit` with statsmodels'.
 fn compare_predictions(case: &Case<'_>, fit: &FittedArima, tol: f64) {
-    let pred = fit.predict_in_sample();
+    let pred = fit.in_sample_prediction();
     let (lo80, hi80) = case.band("0.8");
     let w = widths(&lo80, &hi80);
     let mean = common::floats(&case.sm["predicted_mean"]);
