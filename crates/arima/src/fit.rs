@@ -19,14 +19,31 @@ pub struct Arima {
     pub order: Order,
     /// Iteration cap of the likelihood search.
     pub max_iter: usize,
+    /// The search stops when every component of the gradient of
+    /// −loglike / n (in the optimiser's unconstrained parameters) is below this.
+    pub tolerance: f64,
 }
 
 impl Arima {
-    /// A specification with the default search settings.
+    /// A specification with the default search settings: tighter than
+    /// statsmodels', so a fit never ends below statsmodels' likelihood.
     pub fn new(order: Order) -> Self {
+        let s = Settings::default();
         Arima {
             order,
-            max_iter: Settings::default().max_iter,
+            max_iter: s.max_iter,
+            tolerance: s.gtol,
+        }
+    }
+
+    /// Stops the search where statsmodels' L-BFGS-B stops (`pgtol=1e-5` on
+    /// the same objective, `maxiter=50`): enough for forecasts, and what
+    /// the walk-forward refits of a grid search use.
+    pub fn statsmodels_stopping(self) -> Self {
+        Arima {
+            max_iter: 50,
+            tolerance: 1e-5,
+            ..self
         }
     }
 
@@ -75,6 +92,7 @@ impl Arima {
         };
         let settings = Settings {
             max_iter: self.max_iter,
+            gtol: self.tolerance,
             ..Settings::default()
         };
         let min = optim::minimize(objective, &x0, h0, settings)

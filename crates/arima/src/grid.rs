@@ -75,7 +75,7 @@ pub struct GridResult {
 /// Walk-forward one-step predictions of `order` over the test part.
 pub fn walk_forward(y: &[f64], order: Order, train_fraction: f64) -> Result<Vec<f64>, ArimaError> {
     let train = (y.len() as f64 * train_fraction) as usize;
-    let spec = Arima::new(order);
+    let spec = Arima::new(order).statsmodels_stopping();
     let mut last: Option<crate::FittedArima> = None;
     let mut preds = Vec::with_capacity(y.len().saturating_sub(train));
     for t in train..y.len() {

@@ -115,16 +115,23 @@ pub(crate) fn minimize(
         } else {
             1.0
         };
-        let mut phi = |alpha: f64, xn: &mut [f64], gn: &mut [f64]| -> (f64, f64) {
-            for i in 0..n {
-                xn[i] = x[i] + alpha * dir[i];
-            }
-            let fv = f(xn);
-            if !fv.is_finite() || !gradient(&mut f, xn, gn) {
-                return (f64::INFINITY, f64::NAN);
-            }
-            (fv, dot(gn, &dir))
-        };
+        let mut phi =
+            |alpha: f64, with_slope: bool, xn: &mut [f64], gn: &mut [f64]| -> (f64, f64) {
+                for i in 0..n {
+                    xn[i] = x[i] + alpha * dir[i];
+                }
+                let fv = f(xn);
+                if !fv.is_finite() {
+                    return (f64::INFINITY, f64::NAN);
+                }
+                if !with_slope {
+                    return (fv, f64::NAN);
+                }
+                if !gradient(&mut f, xn, gn) {
+                    return (f64::INFINITY, f64::NAN);
+                }
+                (fv, dot(gn, &dir))
+            };
         let Some(fnew) = wolfe(&mut phi, fx, slope, step0, &mut xn, &mut gn) else {
             // No further progress is possible at working precision.
             let converged = g.iter().all(|v| v.abs() < 1e-4);
@@ -173,11 +180,13 @@ pub(crate) fn minimize(
 }
 
 /// Finds a step satisfying the strong Wolfe conditions (Nocedal & Wright,
-/// algorithms 3.5 and 3.6, with bisection-safeguarded cubic steps).
-/// `phi(alpha)` returns f and the directional derivative at x + alpha·dir
-/// and leaves that point and its gradient in `xn`, `gn`.
+/// algorithms 3.5 and 3.6, with safeguarded interpolation).
+/// `phi(alpha, with_slope)` returns f and, when asked, the directional
+/// derivative at x + alpha·dir, leaving that point and its gradient in
+/// `xn`, `gn`. The gradient (2n evaluations of f) is only computed at
+/// points that pass the sufficient-decrease test.
 fn wolfe(
-    phi: &mut impl FnMut(f64, &mut [f64], &mut [f64]) -> (f64, f64),
+    phi: &mut impl FnMut(f64, bool, &mut [f64], &mut [f64]) -> (f64, f64),
     f0: f64,
     slope0: f64,
     step0: f64,
@@ -192,11 +201,15 @@ fn wolfe(
     let (mut f_hi, mut d_hi) = (f64::NAN, f64::NAN);
     let mut best: Option<f64> = None;
     for _ in 0..40 {
-        let (fa, da) = phi(alpha, xn, gn);
+        let (fa, _) = phi(alpha, false, xn, gn);
         if !fa.is_finite() || fa > f0 + C1 * alpha * slope0 || (fa >= f_lo && lo > 0.0) {
             hi = alpha;
-            (f_hi, d_hi) = (fa, da);
+            (f_hi, d_hi) = (fa, f64::NAN);
         } else {
+            let (fa, da) = phi(alpha, true, xn, gn);
+            if !da.is_finite() {
+                return None;
+            }
             if da.abs() <= -C2 * slope0 {
                 return Some(fa);
             }
@@ -212,7 +225,9 @@ fn wolfe(
             alpha * 2.0
         } else {
             let mid = 0.5 * (lo + hi);
-            let c = cubic_min(lo, f_lo, d_lo, hi, f_hi, d_hi).unwrap_or(mid);
+            let c = cubic_min(lo, f_lo, d_lo, hi, f_hi, d_hi)
+                .or_else(|| quadratic_min(lo, f_lo, d_lo, hi, f_hi))
+                .unwrap_or(mid);
             let (a, b) = if lo < hi { (lo, hi) } else { (hi, lo) };
             let margin = 0.1 * (b - a);
             if c > a + margin && c < b - margin {
@@ -227,8 +242,18 @@ fn wolfe(
     }
     // Wolfe not met: accept the best sufficient-decrease point, if any.
     let a = best?;
-    let (fa, _) = phi(a, xn, gn);
+    let (fa, _) = phi(a, true, xn, gn);
     (fa < f0).then_some(fa)
+}
+
+/// Minimiser of the parabola through (a, fa) with slope da, and (b, fb).
+fn quadratic_min(a: f64, fa: f64, da: f64, b: f64, fb: f64) -> Option<f64> {
+    let h = b - a;
+    let curv = fb - fa - da * h;
+    if !(curv > 0.0 && fb.is_finite()) {
+        return None;
+    }
+    Some(a - da * h * h / (2.0 * curv))
 }
 
 /// Minimiser of the cubic through (a, fa, da) and (b, fb, db).

@@ -95,22 +95,34 @@ impl StateSpace {
         }
     }
 
-    /// `out = T p T' + R Q R'`; `tmp` holds T p.
+    /// `out = T p T' + R Q R'` for a symmetric `p`; `tmp` is scratch.
+    ///
+    /// Uses `T p T' = T (T p)'` (p symmetric), so both products are
+    /// row-by-row axpys over contiguous memory.
     #[inline]
     pub fn transition_cov(&self, p: &[f64], tmp: &mut [f64], out: &mut [f64]) {
         let m = self.m;
-        tmp.fill(0.0);
+        out.fill(0.0);
         for &(i, j, v) in &self.trans {
+            axpy(v, &p[j * m..(j + 1) * m], &mut out[i * m..(i + 1) * m]);
+        }
+        // tmp = (T p)' = p T'
+        for i in 0..m {
             for k in 0..m {
-                tmp[i * m + k] += v * p[j * m + k];
+                tmp[k * m + i] = out[i * m + k];
             }
         }
         out.copy_from_slice(&self.rqr);
         for &(i, j, v) in &self.trans {
-            for k in 0..m {
-                out[k * m + i] += v * tmp[k * m + j];
-            }
+            axpy(v, &tmp[j * m..(j + 1) * m], &mut out[i * m..(i + 1) * m]);
         }
+    }
+}
+
+#[inline(always)]
+fn axpy(v: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += v * xi;
     }
 }
 
