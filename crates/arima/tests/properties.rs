@@ -66,8 +66,8 @@ proptest! {
         let mut y = ar1(n, 0.5, 20.0, seed);
         y[n / 2] += 40.0;
         let det = detect(&y, &DetectOptions::default()).unwrap();
-        for t in 0..n {
-            prop_assert_eq!(det.anomaly[t], y[t] < det.lower[t] || y[t] > det.upper[t]);
+        for (t, &v) in y.iter().enumerate() {
+            prop_assert_eq!(det.anomaly[t], v < det.lower[t] || v > det.upper[t]);
         }
     }
 
