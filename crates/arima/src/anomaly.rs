@@ -6,9 +6,9 @@
 use ndarray::Array1;
 use rayon::prelude::*;
 
-use crate::grid::{grid_search, Grid};
+use crate::grid::{grid_search_until, Grid};
 use crate::stats::percentile;
-use crate::{Arima, ArimaError, FittedArima, Order};
+use crate::{Arima, ArimaError, Cancel, FittedArima, Order};
 
 /// Series shorter than this are skipped (the replaced system needed > 2 days).
 pub const MIN_POINTS: usize = 3;
@@ -51,18 +51,35 @@ pub struct Detection {
     pub upper: Array1<f64>,
     /// Whether each observation lies outside [lower, upper].
     pub anomaly: Vec<bool>,
+    /// The level the lower band was clipped at (its 1st percentile).
+    pub lower_clip: f64,
+    /// The level the upper band was clipped at (its 99th percentile).
+    pub upper_clip: f64,
+    /// The interval level of the bands.
+    pub level: f64,
 }
 
-/// Clips the bands as the replaced system did: `lower` below at its own
-/// 1st percentile, `upper` above at its own 99th (numpy's linear rule).
-pub fn clip_bands(lower: &Array1<f64>, upper: &Array1<f64>) -> (Array1<f64>, Array1<f64>) {
-    let lo = percentile(lower.as_slice().expect("contiguous"), 1.0);
-    let hi = percentile(upper.as_slice().expect("contiguous"), 99.0);
-    (lower.mapv(|v| v.max(lo)), upper.mapv(|v| v.min(hi)))
+/// The clip levels of the replaced system: the lower band's own 1st
+/// percentile and the upper band's own 99th (numpy's linear rule).
+pub fn clip_levels(lower: &Array1<f64>, upper: &Array1<f64>) -> (f64, f64) {
+    (
+        percentile(lower.as_slice().expect("contiguous"), 1.0),
+        percentile(upper.as_slice().expect("contiguous"), 99.0),
+    )
 }
 
 /// Fits (or grid-searches) one series and flags its anomalies.
 pub fn detect(y: &[f64], opts: &DetectOptions) -> Result<Detection, ArimaError> {
+    detect_until(y, opts, &Cancel::default())
+}
+
+/// [`detect`] that stops early, with [`ArimaError::Cancelled`], once `cancel` is raised.
+pub fn detect_until(
+    y: &[f64],
+    opts: &DetectOptions,
+    cancel: &Cancel,
+) -> Result<Detection, ArimaError> {
+    cancel.check()?;
     if y.len() < MIN_POINTS {
         return Err(ArimaError::TooShort {
             n: y.len(),
@@ -71,7 +88,7 @@ pub fn detect(y: &[f64], opts: &DetectOptions) -> Result<Detection, ArimaError> 
     }
     crate::fit::z_score(opts.level)?;
     let order = match &opts.grid {
-        Some(grid) => grid_search(y, grid)?.best,
+        Some(grid) => grid_search_until(y, grid, cancel)?.best,
         None => opts.order,
     };
     let model = Arima::new(order).fit(y)?;
@@ -82,7 +99,11 @@ pub fn detect(y: &[f64], opts: &DetectOptions) -> Result<Detection, ArimaError> 
 pub fn flag(model: FittedArima, level: f64, grid_searched: bool) -> Detection {
     let pred = model.in_sample_prediction();
     let (lower, upper) = pred.interval(level).expect("level checked by the caller");
-    let (lower, upper) = clip_bands(&lower, &upper);
+    let (lower_clip, upper_clip) = clip_levels(&lower, &upper);
+    let (lower, upper) = (
+        lower.mapv(|v| v.max(lower_clip)),
+        upper.mapv(|v| v.min(upper_clip)),
+    );
     let anomaly = model
         .data()
         .iter()
@@ -96,17 +117,22 @@ pub fn flag(model: FittedArima, level: f64, grid_searched: bool) -> Detection {
         lower,
         upper,
         anomaly,
+        lower_clip,
+        upper_clip,
+        level,
     }
 }
 
 /// [`detect`] over many series in parallel; each series gets its own
-/// result, so one bad series never fails the batch.
+/// result, so one bad series never fails the batch. Series not started
+/// when `cancel` is raised come back as [`ArimaError::Cancelled`].
 pub fn detect_many<S: AsRef<[f64]> + Sync>(
     series: &[S],
     opts: &DetectOptions,
+    cancel: &Cancel,
 ) -> Vec<Result<Detection, ArimaError>> {
     series
         .par_iter()
-        .map(|y| detect(y.as_ref(), opts))
+        .map(|y| detect_until(y.as_ref(), opts, cancel))
         .collect()
 }

@@ -59,4 +59,7 @@ pub enum ArimaError {
     /// No order of a grid search could be estimated.
     #[error("grid search found no order that could be estimated")]
     NoOrderFits,
+    /// The work was stopped through a [`crate::Cancel`] flag.
+    #[error("cancelled")]
+    Cancelled,
 }

@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::{Arima, ArimaError, Order};
+use crate::{Arima, ArimaError, Cancel, Order};
 
 /// The orders to try and the training share.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,11 +74,21 @@ pub struct GridResult {
 
 /// Walk-forward one-step predictions of `order` over the test part.
 pub fn walk_forward(y: &[f64], order: Order, train_fraction: f64) -> Result<Vec<f64>, ArimaError> {
+    walk_forward_until(y, order, train_fraction, &Cancel::default())
+}
+
+fn walk_forward_until(
+    y: &[f64],
+    order: Order,
+    train_fraction: f64,
+    cancel: &Cancel,
+) -> Result<Vec<f64>, ArimaError> {
     let train = (y.len() as f64 * train_fraction) as usize;
     let spec = Arima::new(order).statsmodels_stopping();
     let mut last: Option<crate::FittedArima> = None;
     let mut preds = Vec::with_capacity(y.len().saturating_sub(train));
     for t in train..y.len() {
+        cancel.check()?;
         let fit = match &last {
             Some(prev) => spec.refit(&y[..t], prev)?,
             None => spec.fit(&y[..t])?,
@@ -91,7 +101,16 @@ pub fn walk_forward(y: &[f64], order: Order, train_fraction: f64) -> Result<Vec<
 
 /// Mean squared error of [`walk_forward`].
 pub fn walk_forward_mse(y: &[f64], order: Order, train_fraction: f64) -> Result<f64, ArimaError> {
-    let preds = walk_forward(y, order, train_fraction)?;
+    walk_forward_mse_until(y, order, train_fraction, &Cancel::default())
+}
+
+fn walk_forward_mse_until(
+    y: &[f64],
+    order: Order,
+    train_fraction: f64,
+    cancel: &Cancel,
+) -> Result<f64, ArimaError> {
+    let preds = walk_forward_until(y, order, train_fraction, cancel)?;
     let test = &y[y.len() - preds.len()..];
     let mse = test
         .iter()
@@ -109,14 +128,24 @@ pub fn walk_forward_mse(y: &[f64], order: Order, train_fraction: f64) -> Result<
 /// Tries every order of `grid` on `y`; orders that fail are kept in the
 /// table with their error and skipped.
 pub fn grid_search(y: &[f64], grid: &Grid) -> Result<GridResult, ArimaError> {
+    grid_search_until(y, grid, &Cancel::default())
+}
+
+/// [`grid_search`] that stops early, with [`ArimaError::Cancelled`], once `cancel` is raised.
+pub fn grid_search_until(
+    y: &[f64],
+    grid: &Grid,
+    cancel: &Cancel,
+) -> Result<GridResult, ArimaError> {
     let table: Vec<GridRow> = grid
         .orders()
         .into_par_iter()
         .map(|order| GridRow {
             order,
-            mse: walk_forward_mse(y, order, grid.train_fraction),
+            mse: walk_forward_mse_until(y, order, grid.train_fraction, cancel),
         })
         .collect();
+    cancel.check()?;
     let mut best: Option<(Order, f64)> = None;
     for row in &table {
         if let Ok(mse) = row.mse {

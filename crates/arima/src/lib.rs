@@ -20,6 +20,7 @@
 
 mod anomaly;
 mod augurs;
+mod cancel;
 mod error;
 mod fit;
 mod grid;
@@ -32,10 +33,15 @@ mod ssm;
 mod start;
 mod stats;
 
-pub use anomaly::{clip_bands, detect, detect_many, flag, DetectOptions, Detection, MIN_POINTS};
+pub use anomaly::{
+    clip_levels, detect, detect_many, detect_until, flag, DetectOptions, Detection, MIN_POINTS,
+};
+pub use cancel::Cancel;
 pub use error::ArimaError;
 pub use fit::{Arima, FittedArima, Prediction};
-pub use grid::{grid_search, walk_forward, walk_forward_mse, Grid, GridResult, GridRow};
+pub use grid::{
+    grid_search, grid_search_until, walk_forward, walk_forward_mse, Grid, GridResult, GridRow,
+};
 pub use order::Order;
 pub use params::{is_invertible, is_stationary, Params};
 pub use stats::{normal_quantile, percentile};

@@ -127,3 +127,30 @@ fn bad_input_gets_named_errors() {
         "non-finite value inf at index 1"
     );
 }
+
+#[test]
+fn cancel_stops_a_grid_search() {
+    use arima::{detect_until, grid_search_until, Cancel, Grid};
+    let y = ar1(200, 0.5, 10.0, 3);
+    let cancel = Cancel::default();
+    cancel.cancel();
+    let opts = DetectOptions {
+        grid: Some(Grid::default()),
+        ..DetectOptions::default()
+    };
+    assert_eq!(
+        detect_until(&y, &opts, &cancel).unwrap_err(),
+        ArimaError::Cancelled
+    );
+
+    // Raised from another thread mid-search (the whole search takes seconds): it stops.
+    let cancel = Cancel::default();
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            cancel.cancel();
+        });
+        grid_search_until(&y, &Grid::default(), &cancel)
+    });
+    assert_eq!(result.unwrap_err(), ArimaError::Cancelled);
+}
