@@ -1,0 +1,110 @@
+-- Tables, view and trigger of the airline_anomalies extension. Runs after
+-- the Rust functions are created (extension_sql_file!(..., finalize)).
+
+-- Raw flights as the loader COPYs them, one partition per year so a year
+-- can be replaced atomically (see flights_partition).
+CREATE TABLE flights (
+    fl_date            date    NOT NULL,
+    op_carrier         text    NOT NULL,
+    op_carrier_fl_num  integer,
+    origin             text    NOT NULL,
+    dest               text    NOT NULL,
+    crs_dep_time       integer,          -- scheduled departure, hhmm
+    dep_time           integer,          -- actual departure, hhmm
+    dep_delay          float8,           -- minutes; NULL when missing (e.g. cancelled)
+    cancelled          boolean NOT NULL DEFAULT false,
+    diverted           boolean NOT NULL DEFAULT false,
+    source_file        text
+) PARTITION BY RANGE (fl_date);
+
+COMMENT ON TABLE flights IS 'Raw flight rows, partitioned by year (flights_yYYYY); filled by the loader.';
+
+-- The year's partition, created if missing. Returns its name.
+CREATE FUNCTION flights_partition(year integer) RETURNS regclass
+LANGUAGE plpgsql AS $$
+DECLARE
+    part text := format('flights_y%s', year);
+BEGIN
+    IF to_regclass(part) IS NULL THEN
+        EXECUTE format(
+            'CREATE TABLE %I PARTITION OF flights FOR VALUES FROM (%L) TO (%L)',
+            part, make_date(year, 1, 1), make_date(year + 1, 1, 1));
+        EXECUTE format('CREATE INDEX ON %I (origin, fl_date)', part);
+    END IF;
+    RETURN part::regclass;
+END
+$$;
+
+-- One row per airport and day: what Superset and the old system's users read.
+CREATE TABLE airport_daily_summary (
+    date                 date    NOT NULL,
+    origin_airport       text    NOT NULL,
+    average_dep_delay    float8,           -- mean of the day's non-null departure delays
+    flights              bigint  NOT NULL, -- number of non-null departure delays
+    dep_delay_anomaly    boolean,          -- NULL when the airport-year was not modelled
+    dep_delay_pred       float8,           -- one-step-ahead ARIMA prediction
+    dep_delay_higher_ci  float8,           -- upper band, clipped at its 99th percentile
+    dep_delay_lower_ci   float8,           -- lower band, clipped at its 1st percentile
+    PRIMARY KEY (date, origin_airport)
+);
+
+-- One row per airport and year: the model behind the flags, or why there is none.
+CREATE TABLE airport_models (
+    origin_airport  text        NOT NULL,
+    year            integer     NOT NULL,
+    p               integer,
+    d               integer,
+    q               integer,
+    param_names     text[],                -- statsmodels' names: const, ar.L1.., ma.L1.., sigma2
+    params          float8[],
+    sigma2          float8,
+    loglike         float8,
+    aic             float8,
+    points          integer     NOT NULL,  -- days in the series
+    grid_searched   boolean     NOT NULL,  -- whether a grid search chose the order
+    converged       boolean,
+    level           float8      NOT NULL,  -- interval level of the band
+    lower_clip      float8,                -- 1st percentile of the raw lower band
+    upper_clip      float8,                -- 99th percentile of the raw upper band
+    fitted_at       timestamptz NOT NULL DEFAULT now(),
+    skip_reason     text,                  -- set when no model could be fitted
+    PRIMARY KEY (origin_airport, year)
+);
+
+-- What dashboards read: a timestamp date and a readable anomaly label.
+CREATE VIEW airport_daily_dashboard AS
+SELECT s.date::timestamp AS date,
+       s.origin_airport,
+       s.average_dep_delay,
+       s.flights,
+       s.dep_delay_anomaly,
+       CASE WHEN s.dep_delay_anomaly THEN 'anomaly' ELSE 'normal' END AS dep_delay_anomaly_label,
+       s.dep_delay_pred,
+       s.dep_delay_higher_ci,
+       s.dep_delay_lower_ci
+FROM airport_daily_summary s;
+
+-- Marks a newly inserted day from the stored model, without refitting:
+-- see arima_next_day.
+CREATE FUNCTION airport_daily_summary_mark_anomaly() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    IF NEW.dep_delay_pred IS NULL AND NEW.average_dep_delay IS NOT NULL THEN
+        SELECT * INTO r FROM arima_next_day(NEW.origin_airport, NEW.date);
+        IF FOUND THEN
+            NEW.dep_delay_pred      := r.dep_delay_pred;
+            NEW.dep_delay_lower_ci  := r.dep_delay_lower_ci;
+            NEW.dep_delay_higher_ci := r.dep_delay_higher_ci;
+            NEW.dep_delay_anomaly   := NEW.average_dep_delay < r.dep_delay_lower_ci
+                                    OR NEW.average_dep_delay > r.dep_delay_higher_ci;
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER mark_anomaly
+    BEFORE INSERT ON airport_daily_summary
+    FOR EACH ROW EXECUTE FUNCTION airport_daily_summary_mark_anomaly();

@@ -1,0 +1,29 @@
+//! airline_anomalies: ARIMA anomaly detection for airline departure delays,
+//! inside Postgres. Thin SQL glue over the `arima` crate: SQL values in,
+//! one core call, SQL rows out. The schema lives in `sql/schema.sql`.
+
+use pgrx::prelude::*;
+
+::pgrx::pg_module_magic!(name, version);
+
+mod generic;
+mod options;
+mod refresh;
+mod series;
+mod worker;
+
+extension_sql_file!("../sql/schema.sql", name = "schema", finalize);
+
+#[cfg(any(test, feature = "pg_test"))]
+mod pg_tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,352 @@
+//! `#[pg_test]`s: each runs inside a real Postgres with the extension
+//! installed, in a transaction rolled back afterwards.
+//!
+//! The flights fixture: one flight per day whose delay is the real 2013
+//! daily mean of EWR, JFK or LGA (the statsmodels fixtures' series), so the
+//! summary's daily mean is that value and statsmodels' numbers apply.
+
+use pgrx::prelude::*;
+
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+    use serde_json::Value;
+
+    const FITS: &str = include_str!("../crates/arima/tests/fixtures/fits.json");
+
+    fn fixtures() -> Value {
+        serde_json::from_str(FITS).expect("fixture is JSON")
+    }
+
+    fn series(doc: &Value, name: &str) -> Vec<f64> {
+        doc["series"][name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    }
+
+    /// statsmodels' result for `name` with order (5,1,1).
+    fn sm_case<'a>(doc: &'a Value, name: &str) -> &'a Value {
+        doc["fits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["series"] == name && c["order"] == serde_json::json!([5, 1, 1]))
+            .unwrap()
+    }
+
+    fn floats(v: &Value) -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    }
+
+    /// Loads one flight a day for `origin` in 2013, with `delays[i]` on day i.
+    fn load_flights(origin: &str, delays: &[f64]) {
+        Spi::run("SELECT flights_partition(2013)").unwrap();
+        Spi::run_with_args(
+            "INSERT INTO flights (fl_date, op_carrier, origin, dest, dep_delay, source_file)
+             SELECT make_date(2013, 1, 1) + (i - 1)::int, 'XX', $1, 'ORD', d, 'fixture'
+             FROM unnest($2::float8[]) WITH ORDINALITY AS u(d, i)",
+            &[origin.into(), delays.to_vec().into()],
+        )
+        .unwrap();
+    }
+
+    fn load_nyc(doc: &Value) {
+        for origin in ["EWR", "JFK", "LGA"] {
+            load_flights(
+                origin,
+                &series(doc, &format!("nyc_{}_2013", origin.to_lowercase())),
+            );
+        }
+    }
+
+    fn count(sql: &str) -> i64 {
+        Spi::get_one::<i64>(sql).unwrap().unwrap()
+    }
+
+    /// A digest of the summary table, to compare states.
+    fn summary_digest() -> String {
+        Spi::get_one::<String>(
+            "SELECT coalesce(md5(string_agg(s::text, ',' ORDER BY date, origin_airport)), '') FROM airport_daily_summary s",
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    #[pg_test]
+    fn refresh_year_matches_statsmodels() {
+        let doc = fixtures();
+        load_nyc(&doc);
+        let (fitted, skipped, days) = Spi::get_three::<i32, i32, i64>(
+            "SELECT airports_fitted, airports_skipped, days FROM refresh_year(2013)",
+        )
+        .unwrap();
+        assert_eq!((fitted, skipped, days), (Some(3), Some(0), Some(3 * 365)));
+
+        for origin in ["EWR", "JFK", "LGA"] {
+            let sm = sm_case(&doc, &format!("nyc_{}_2013", origin.to_lowercase()));
+            let (lo, hi) = (
+                floats(&sm["anomaly"]["lower"]),
+                floats(&sm["anomaly"]["upper"]),
+            );
+            let flags: Vec<bool> = sm["anomaly"]["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_bool().unwrap())
+                .collect();
+            let y = series(&doc, &format!("nyc_{}_2013", origin.to_lowercase()));
+            let rows: Vec<(f64, f64, bool)> = Spi::connect(|c| {
+                c.select(
+                    "SELECT dep_delay_lower_ci, dep_delay_higher_ci, dep_delay_anomaly FROM airport_daily_summary
+                     WHERE origin_airport = $1 ORDER BY date",
+                    None,
+                    &[origin.into()],
+                )?
+                .map(|r| Ok((r.get(1)?.unwrap(), r.get(2)?.unwrap(), r.get(3)?.unwrap())))
+                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+            })
+            .unwrap();
+            assert_eq!(rows.len(), 365);
+            for (t, (l, h, flag)) in rows.iter().enumerate() {
+                let width = hi[t] - lo[t];
+                assert!(
+                    (l - lo[t]).abs() < 1e-4 * width && (h - hi[t]).abs() < 1e-4 * width,
+                    "{origin} day {t}"
+                );
+                if *flag != flags[t] {
+                    let margin = (y[t] - lo[t]).abs().min((y[t] - hi[t]).abs());
+                    assert!(
+                        margin < 1e-3 * width,
+                        "{origin} day {t}: flag differs away from a bound"
+                    );
+                }
+            }
+        }
+        // The model table says how each airport was modelled.
+        let (order, reason) = Spi::get_two::<String, String>(
+            "SELECT format('(%s,%s,%s)', p, d, q), skip_reason FROM airport_models WHERE origin_airport = 'EWR' AND year = 2013",
+        )
+        .unwrap();
+        assert_eq!((order.as_deref(), reason), (Some("(5,1,1)"), None));
+    }
+
+    #[pg_test]
+    fn refresh_year_is_idempotent_and_follows_new_data() {
+        let doc = fixtures();
+        load_nyc(&doc);
+        Spi::run("SELECT refresh_year(2013)").unwrap();
+        let first = summary_digest();
+        Spi::run("SELECT refresh_year(2013)").unwrap();
+        assert_eq!(summary_digest(), first, "a re-run changes nothing");
+        assert_eq!(count("SELECT count(*) FROM airport_daily_summary"), 3 * 365);
+        assert_eq!(count("SELECT count(*) FROM airport_models"), 3);
+
+        // New data: a storm day at JFK, and a day that loses its flights at LGA.
+        Spi::run("INSERT INTO flights (fl_date, op_carrier, origin, dest, dep_delay) VALUES ('2013-07-04', 'XX', 'JFK', 'ORD', 500)").unwrap();
+        Spi::run("DELETE FROM flights WHERE origin = 'LGA' AND fl_date = '2013-03-01'").unwrap();
+        Spi::run("SELECT refresh_year(2013)").unwrap();
+        assert_ne!(summary_digest(), first);
+        assert_eq!(count("SELECT flights FROM airport_daily_summary WHERE origin_airport = 'JFK' AND date = '2013-07-04'"), 2);
+        assert_eq!(
+            count("SELECT count(*) FROM airport_daily_summary WHERE origin_airport = 'LGA'"),
+            364
+        );
+    }
+
+    #[pg_test]
+    fn arima_anomalies_computes_without_writing() {
+        let doc = fixtures();
+        load_nyc(&doc);
+        let on_the_fly = Spi::get_one::<String>(
+            "SELECT md5(string_agg(a::text, ',' ORDER BY date)) FROM arima_anomalies('JFK', 2013) a",
+        )
+        .unwrap();
+        assert_eq!(
+            count("SELECT count(*) FROM airport_daily_summary"),
+            0,
+            "writes nothing"
+        );
+        Spi::run("SELECT refresh_year(2013)").unwrap();
+        let stored = Spi::get_one::<String>(
+            "SELECT md5(string_agg(s::text, ',' ORDER BY date)) FROM airport_daily_summary s WHERE origin_airport = 'JFK'",
+        )
+        .unwrap();
+        assert_eq!(on_the_fly, stored, "same rows as refresh_year writes");
+    }
+
+    #[pg_test]
+    fn unknown_airport_or_year_gives_no_rows() {
+        let doc = fixtures();
+        load_nyc(&doc);
+        assert_eq!(
+            count("SELECT count(*) FROM arima_anomalies('ZZZ', 2013)"),
+            0
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM arima_anomalies('JFK', 1999)"),
+            0
+        );
+    }
+
+    #[pg_test(error = "no flights dated 1999: load the year before refreshing it")]
+    fn refresh_of_an_empty_year_is_an_error() {
+        Spi::run("SELECT refresh_year(1999)").unwrap();
+    }
+
+    #[pg_test(error = "level must be between 0 and 1 (exclusive), got 1.5")]
+    fn bad_level_is_an_error() {
+        Spi::run("SELECT * FROM arima_anomalies('JFK', 2013, level => 1.5)").unwrap();
+    }
+
+    #[pg_test]
+    fn short_airports_are_skipped_with_a_reason() {
+        let doc = fixtures();
+        load_nyc(&doc);
+        load_flights("ANC", &[12.0, 30.0]);
+        let skipped =
+            Spi::get_one::<i32>("SELECT airports_skipped FROM refresh_year(2013)").unwrap();
+        assert_eq!(skipped, Some(1));
+        let reason = Spi::get_one::<String>(
+            "SELECT skip_reason FROM airport_models WHERE origin_airport = 'ANC'",
+        )
+        .unwrap();
+        assert_eq!(
+            reason.as_deref(),
+            Some("series has 2 points; at least 3 are needed")
+        );
+        assert_eq!(count("SELECT count(*) FROM airport_daily_summary WHERE origin_airport = 'ANC' AND dep_delay_anomaly IS NULL"), 2);
+        assert_eq!(
+            count("SELECT count(*) FROM airport_daily_dashboard WHERE origin_airport = 'ANC' AND dep_delay_anomaly_label = 'normal'"),
+            2
+        );
+    }
+
+    #[pg_test]
+    fn non_finite_delays_are_left_out() {
+        load_flights("SFO", &[10.0, 20.0, 15.0, 30.0, 12.0]);
+        Spi::run("INSERT INTO flights (fl_date, op_carrier, origin, dest, dep_delay) VALUES ('2013-01-02', 'XX', 'SFO', 'ORD', 'NaN'), ('2013-01-03', 'XX', 'SFO', 'ORD', 'Infinity')").unwrap();
+        assert_eq!(
+            count("SELECT sum(flights)::int8 FROM arima_anomalies('SFO', 2013, 1, 0, 0)"),
+            5
+        );
+    }
+
+    #[pg_test]
+    fn trigger_marks_a_new_day_from_the_stored_model() {
+        let doc = fixtures();
+        let y = series(&doc, "nyc_ewr_2013");
+        load_flights("EWR", &y[..364]);
+        Spi::run("SELECT refresh_year(2013)").unwrap();
+        // Dec 31 arrives as a summary row of an incremental load, unmarked.
+        Spi::run_with_args(
+            "INSERT INTO airport_daily_summary (date, origin_airport, average_dep_delay, flights) VALUES ('2013-12-31', 'EWR', $1, 1)",
+            &[y[364].into()],
+        )
+        .unwrap();
+        let (pred, lo, hi) = Spi::get_three::<f64, f64, f64>(
+            "SELECT dep_delay_pred, dep_delay_lower_ci, dep_delay_higher_ci FROM airport_daily_summary WHERE date = '2013-12-31'",
+        )
+        .unwrap();
+        let (pred, lo, hi) = (pred.unwrap(), lo.unwrap(), hi.unwrap());
+
+        // The same from the core: the stored parameters run over the 364 earlier days.
+        let params = Spi::get_one::<Vec<f64>>(
+            "SELECT params FROM airport_models WHERE origin_airport = 'EWR'",
+        )
+        .unwrap()
+        .unwrap();
+        let order = arima::Order::DEFAULT;
+        let fit = arima::FittedArima::from_params(
+            order,
+            arima::Params::from_slice(&order, &params),
+            &y[..364],
+        )
+        .unwrap();
+        let next = fit.forecast(1);
+        let (l, h) = next.interval(0.8).unwrap();
+        let (lc, hc) = Spi::get_two::<f64, f64>(
+            "SELECT lower_clip, upper_clip FROM airport_models WHERE origin_airport = 'EWR'",
+        )
+        .unwrap();
+        assert!((pred - next.mean[0]).abs() < 1e-9);
+        assert!(
+            (lo - l[0].max(lc.unwrap())).abs() < 1e-9 && (hi - h[0].min(hc.unwrap())).abs() < 1e-9
+        );
+        let flag = Spi::get_one::<bool>(
+            "SELECT dep_delay_anomaly FROM airport_daily_summary WHERE date = '2013-12-31'",
+        )
+        .unwrap();
+        assert_eq!(flag, Some(y[364] < lo || y[364] > hi));
+
+        // A row that arrives already marked is left as it is.
+        Spi::run(
+            "INSERT INTO airport_daily_summary VALUES ('2014-01-01', 'EWR', 99, 1, true, 1, 2, 0)",
+        )
+        .unwrap();
+        assert_eq!(
+            Spi::get_one::<f64>(
+                "SELECT dep_delay_pred FROM airport_daily_summary WHERE date = '2014-01-01'"
+            )
+            .unwrap(),
+            Some(1.0)
+        );
+    }
+
+    #[pg_test]
+    fn generic_fit_and_forecast_match_statsmodels() {
+        let doc = fixtures();
+        let y = series(&doc, "nyc_jfk_2013");
+        let sm = sm_case(&doc, "nyc_jfk_2013");
+        let rows: Vec<(f64, f64, f64)> = Spi::connect(|c| {
+            c.select(
+                "SELECT forecast, lower, upper FROM arima_forecast(arima_fit($1, 5, 1, 1), 10, 0.8) ORDER BY step",
+                None,
+                &[y.clone().into()],
+            )?
+            .map(|r| Ok((r.get(1)?.unwrap(), r.get(2)?.unwrap(), r.get(3)?.unwrap())))
+            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+        })
+        .unwrap();
+        let (mean, lo, hi) = (
+            floats(&sm["forecast"]["mean"]),
+            floats(&sm["forecast"]["lower_0.8"]),
+            floats(&sm["forecast"]["upper_0.8"]),
+        );
+        assert_eq!(rows.len(), 10);
+        for (h, (f, l, u)) in rows.iter().enumerate() {
+            let w = hi[h] - lo[h];
+            assert!(
+                (f - mean[h]).abs() < 1e-4 * w
+                    && (l - lo[h]).abs() < 1e-4 * w
+                    && (u - hi[h]).abs() < 1e-4 * w
+            );
+        }
+        let flagged = count("SELECT count(*) FILTER (WHERE anomaly) FROM arima_detect((SELECT array_agg(x) FROM generate_series(1, 40) x)::float8[] || '{500}'::float8[], 1, 1, 0)");
+        assert!(
+            flagged >= 1,
+            "a jump of 460 after a straight line is flagged"
+        );
+    }
+
+    #[pg_test(error = "series[2] is NULL; remove or fill missing values first")]
+    fn null_in_a_series_is_an_error() {
+        Spi::run("SELECT arima_fit('{1, NULL, 3}'::float8[])").unwrap();
+    }
+
+    #[pg_test(error = "non-finite value NaN at index 1")]
+    fn nan_in_a_series_is_an_error() {
+        Spi::run("SELECT arima_fit('{1, NaN, 3, 4}'::float8[], 1, 0, 0)").unwrap();
+    }
+
+    #[pg_test(error = "constant series (every value is 7)")]
+    fn constant_series_is_an_error() {
+        Spi::run("SELECT arima_fit('{7, 7, 7, 7, 7}'::float8[], 1, 0, 0)").unwrap();
+    }
+}

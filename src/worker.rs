@@ -1,0 +1,70 @@
+//! Running core work off the backend thread while honouring query cancel.
+//!
+//! Postgres may only be called from the backend thread, and a cancel
+//! (pg_cancel_backend, statement_timeout) is only noticed where the
+//! backend checks for interrupts. So the work runs on a worker thread
+//! (which uses the extension's rayon pool for parallelism) while the
+//! backend thread waits and polls the cancel flags; on a cancel it raises
+//! the core's `Cancel`, waits for the workers to stop at their next check,
+//! then lets Postgres raise its usual ERROR here, on the backend thread.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use arima::Cancel;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+/// Worker threads block every signal, so Postgres' handlers only ever run
+/// on the backend thread.
+fn block_signals() {
+    // SAFETY: plain libc calls on a local, fully initialised sigset.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+fn pool() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("airline_anomalies-{i}"))
+            .start_handler(|_| block_signals())
+            .build()
+            .unwrap_or_else(|e| error!("cannot start worker threads: {e}"))
+    })
+}
+
+fn cancel_requested() -> bool {
+    // SAFETY: reads of flags Postgres' signal handlers set; the backend is single-threaded
+    // with respect to them and a stale read only delays the cancel by one poll.
+    unsafe { pg_sys::QueryCancelPending != 0 || pg_sys::ProcDiePending != 0 }
+}
+
+/// Runs `work` on the worker pool; returns its result, or raises
+/// Postgres' cancel/timeout ERROR if the query was cancelled meanwhile.
+pub(crate) fn run<T: Send>(work: impl FnOnce(&Cancel) -> T + Send) -> T {
+    let cancel = Cancel::default();
+    let result = std::thread::scope(|s| {
+        let handle = s.spawn(|| {
+            block_signals();
+            pool().install(|| work(&cancel))
+        });
+        while !handle.is_finished() {
+            if !cancel.is_cancelled() && cancel_requested() {
+                cancel.cancel();
+            }
+            std::thread::park_timeout(Duration::from_millis(5));
+        }
+        handle.join()
+    });
+    // Raises the pending cancel or timeout as an ERROR, if there is one.
+    pg_sys::check_for_interrupts!();
+    match result {
+        Ok(v) if !cancel.is_cancelled() => v,
+        Ok(_) => error!("canceling statement: work stopped at a cancel request"),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
