@@ -1,0 +1,27 @@
+# Shell helpers for a throw-away PostgreSQL 15 cluster under the project
+# (sourced by the test, benchmark and demo scripts). initdb and pg_ctl
+# refuse root, so as root the cluster runs as the `postgres` user.
+
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_start DIR PORT [postgres -c settings...]: initdb if needed, then start
+# listening on 127.0.0.1:PORT only, sockets in DIR.
+pg_start() {
+    local dir=$1 port=$2
+    shift 2
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+    if [ ! -f "$dir/PG_VERSION" ]; then
+        as_pg "$PGBIN/initdb" -D "$dir" -A trust -U postgres --no-sync >/dev/null
+    fi
+    as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir $*" start >/dev/null
+}
+
+pg_stop() {
+    as_pg "$PGBIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
+}
