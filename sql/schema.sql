@@ -1,5 +1,6 @@
--- Tables, view and trigger of the airline_anomalies extension. Runs after
--- the Rust functions are created (extension_sql_file!(..., finalize)).
+-- The schema: tables, view and the partition helper. Plain SQL, so it
+-- installs without the extension too (Aurora/RDS: `loader schema`); the
+-- extension runs it on CREATE EXTENSION.
 
 -- Raw flights as the loader COPYs them, one partition per year so a year
 -- can be replaced atomically (see flights_partition).
@@ -84,27 +85,11 @@ SELECT s.date::timestamp AS date,
        s.dep_delay_lower_ci
 FROM airport_daily_summary s;
 
--- Marks a newly inserted day from the stored model, without refitting:
--- see arima_next_day.
-CREATE FUNCTION airport_daily_summary_mark_anomaly() RETURNS trigger
-LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-BEGIN
-    IF NEW.dep_delay_pred IS NULL AND NEW.average_dep_delay IS NOT NULL THEN
-        SELECT * INTO r FROM arima_next_day(NEW.origin_airport, NEW.date);
-        IF FOUND THEN
-            NEW.dep_delay_pred      := r.dep_delay_pred;
-            NEW.dep_delay_lower_ci  := r.dep_delay_lower_ci;
-            NEW.dep_delay_higher_ci := r.dep_delay_higher_ci;
-            NEW.dep_delay_anomaly   := NEW.average_dep_delay < r.dep_delay_lower_ci
-                                    OR NEW.average_dep_delay > r.dep_delay_higher_ci;
-        END IF;
-    END IF;
-    RETURN NEW;
-END
-$$;
-
-CREATE TRIGGER mark_anomaly
-    BEFORE INSERT ON airport_daily_summary
-    FOR EACH ROW EXECUTE FUNCTION airport_daily_summary_mark_anomaly();
+-- Malformed rows the loader could not load, kept with where they came from.
+CREATE TABLE flight_rejects (
+    source_file  text        NOT NULL,
+    line         bigint      NOT NULL,   -- 1-based line number in the (decompressed) file
+    reason       text        NOT NULL,
+    raw          text        NOT NULL,   -- the row's fields, re-joined as CSV
+    loaded_at    timestamptz NOT NULL DEFAULT now()
+);

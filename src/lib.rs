@@ -1,6 +1,7 @@
 //! airline_anomalies: ARIMA anomaly detection for airline departure delays,
 //! inside Postgres. Thin SQL glue over the `arima` crate: SQL values in,
-//! one core call, SQL rows out. The schema lives in `sql/schema.sql`.
+//! one core call, SQL rows out. The schema lives in `sql/schema.sql`, the
+//! insert trigger in `sql/trigger.sql`.
 
 use pgrx::prelude::*;
 
@@ -12,7 +13,13 @@ mod refresh;
 mod series;
 mod worker;
 
-extension_sql_file!("../sql/schema.sql", name = "schema", finalize);
+extension_sql_file!("../sql/schema.sql", name = "schema");
+extension_sql_file!(
+    "../sql/trigger.sql",
+    name = "trigger",
+    requires = ["schema", arima_next_day],
+    finalize
+);
 
 #[cfg(any(test, feature = "pg_test"))]
 mod pg_tests;

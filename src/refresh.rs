@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use arima::{detect_many, ArimaError, Detection, FittedArima, Params};
+use arima::{detect_many, ArimaError, Detection, FittedArima, ModelSummary, Params};
 use pgrx::datum::Date;
 use pgrx::prelude::*;
 
@@ -151,30 +151,7 @@ fn refresh_year(
     TableIterator::once(row)
 }
 
-const UPSERT_SUMMARY: &str = "
-    WITH new AS (
-        SELECT * FROM unnest($2::date[], $3::text[], $4::float8[], $5::int8[],
-                             $6::bool[], $7::float8[], $8::float8[], $9::float8[])
-            AS n(date, origin_airport, average_dep_delay, flights,
-                 dep_delay_anomaly, dep_delay_pred, dep_delay_higher_ci, dep_delay_lower_ci)
-    ), gone AS (
-        DELETE FROM airport_daily_summary s
-        WHERE s.date >= make_date($1, 1, 1) AND s.date < make_date($1 + 1, 1, 1)
-          AND NOT EXISTS (SELECT 1 FROM new n WHERE n.date = s.date AND n.origin_airport = s.origin_airport)
-    )
-    INSERT INTO airport_daily_summary AS s SELECT * FROM new
-    ON CONFLICT (date, origin_airport) DO UPDATE SET
-        average_dep_delay = EXCLUDED.average_dep_delay,
-        flights = EXCLUDED.flights,
-        dep_delay_anomaly = EXCLUDED.dep_delay_anomaly,
-        dep_delay_pred = EXCLUDED.dep_delay_pred,
-        dep_delay_higher_ci = EXCLUDED.dep_delay_higher_ci,
-        dep_delay_lower_ci = EXCLUDED.dep_delay_lower_ci
-    WHERE (s.average_dep_delay, s.flights, s.dep_delay_anomaly, s.dep_delay_pred,
-           s.dep_delay_higher_ci, s.dep_delay_lower_ci)
-          IS DISTINCT FROM
-          (EXCLUDED.average_dep_delay, EXCLUDED.flights, EXCLUDED.dep_delay_anomaly,
-           EXCLUDED.dep_delay_pred, EXCLUDED.dep_delay_higher_ci, EXCLUDED.dep_delay_lower_ci)";
+const UPSERT_SUMMARY: &str = include_str!("../sql/upsert_summary.sql");
 
 /// All day rows of the year in one statement (arrays, not one INSERT a row).
 fn write_summary(year: i32, rows: &[DayRow]) {
@@ -203,17 +180,7 @@ fn write_summary(year: i32, rows: &[DayRow]) {
     .unwrap_or_else(|e| error!("writing airport_daily_summary: {e}"));
 }
 
-const UPSERT_MODEL: &str = "
-    INSERT INTO airport_models AS m (origin_airport, year, p, d, q, param_names, params, sigma2,
-        loglike, aic, points, grid_searched, converged, level, lower_clip, upper_clip, fitted_at, skip_reason)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(), $17)
-    ON CONFLICT (origin_airport, year) DO UPDATE SET
-        p = EXCLUDED.p, d = EXCLUDED.d, q = EXCLUDED.q, param_names = EXCLUDED.param_names,
-        params = EXCLUDED.params, sigma2 = EXCLUDED.sigma2, loglike = EXCLUDED.loglike,
-        aic = EXCLUDED.aic, points = EXCLUDED.points, grid_searched = EXCLUDED.grid_searched,
-        converged = EXCLUDED.converged, level = EXCLUDED.level, lower_clip = EXCLUDED.lower_clip,
-        upper_clip = EXCLUDED.upper_clip, fitted_at = EXCLUDED.fitted_at,
-        skip_reason = EXCLUDED.skip_reason";
+const UPSERT_MODEL: &str = include_str!("../sql/upsert_model.sql");
 
 /// One `airport_models` row per airport: the model, or why there is none.
 /// Written before the day rows, so the insert trigger never sees a stale model.
@@ -225,51 +192,27 @@ fn write_models(
 ) {
     Spi::connect_mut(|client| {
         for (day, result) in series.iter().zip(results) {
-            let points = day.dates.len() as i32;
-            let args = match result {
-                Ok(det) => {
-                    let m = &det.model;
-                    let o = m.order();
-                    vec![
-                        day.origin.clone().into(),
-                        year.into(),
-                        (o.p as i32).into(),
-                        (o.d as i32).into(),
-                        (o.q as i32).into(),
-                        Params::names(&o).into(),
-                        m.params().to_vec().into(),
-                        m.params().sigma2.into(),
-                        m.loglike().into(),
-                        m.aic().into(),
-                        points.into(),
-                        det.grid_searched.into(),
-                        m.converged().into(),
-                        det.level.into(),
-                        det.lower_clip.into(),
-                        det.upper_clip.into(),
-                        None::<String>.into(),
-                    ]
-                }
-                Err(e) => vec![
-                    day.origin.clone().into(),
-                    year.into(),
-                    None::<i32>.into(),
-                    None::<i32>.into(),
-                    None::<i32>.into(),
-                    None::<Vec<String>>.into(),
-                    None::<Vec<f64>>.into(),
-                    None::<f64>.into(),
-                    None::<f64>.into(),
-                    None::<f64>.into(),
-                    points.into(),
-                    opts.grid.is_some().into(),
-                    None::<bool>.into(),
-                    opts.level.into(),
-                    None::<f64>.into(),
-                    None::<f64>.into(),
-                    e.to_string().into(),
-                ],
-            };
+            let m = ModelSummary::of(result, day.dates.len(), opts);
+            let order_part = |f: fn(&arima::Order) -> usize| m.order.as_ref().map(|o| f(o) as i32);
+            let args = vec![
+                day.origin.clone().into(),
+                year.into(),
+                order_part(|o| o.p).into(),
+                order_part(|o| o.d).into(),
+                order_part(|o| o.q).into(),
+                m.param_names.into(),
+                m.params.into(),
+                m.sigma2.into(),
+                m.loglike.into(),
+                m.aic.into(),
+                (m.points as i32).into(),
+                m.grid_searched.into(),
+                m.converged.into(),
+                m.level.into(),
+                m.lower_clip.into(),
+                m.upper_clip.into(),
+                m.skip_reason.into(),
+            ];
             client.update(UPSERT_MODEL, None, &args)?;
         }
         Ok::<_, pgrx::spi::Error>(())

@@ -12,17 +12,8 @@ pub(crate) struct Daily {
     pub flights: Vec<i64>,
 }
 
-/// The year's daily series per origin, grouped in SQL. Only finite,
-/// non-null delays count (NULL, NaN and ±Infinity are left out alike), and
-/// a day without one is not a point of the series.
-const DAILY_SQL: &str = "
-    SELECT origin, fl_date, avg(dep_delay)::float8, count(*)::int8
-    FROM flights
-    WHERE fl_date >= make_date($1, 1, 1) AND fl_date < make_date($1 + 1, 1, 1)
-      AND ($2::text IS NULL OR origin = $2)
-      AND dep_delay > '-Infinity'::float8 AND dep_delay < 'Infinity'::float8
-    GROUP BY origin, fl_date
-    ORDER BY origin, fl_date";
+/// The year's daily series per origin, grouped in SQL (shared with the loader).
+const DAILY_SQL: &str = include_str!("../sql/daily.sql");
 
 /// Daily series of `year`, for every origin or only `origin`.
 pub(crate) fn daily(year: i32, origin: Option<&str>) -> Vec<Daily> {

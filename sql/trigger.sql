@@ -1,0 +1,27 @@
+-- The insert trigger of the extension (it calls arima_next_day, so it is
+-- not part of the plain schema).
+
+-- Marks a newly inserted day from the stored model, without refitting:
+-- see arima_next_day.
+CREATE FUNCTION airport_daily_summary_mark_anomaly() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+BEGIN
+    IF NEW.dep_delay_pred IS NULL AND NEW.average_dep_delay IS NOT NULL THEN
+        SELECT * INTO r FROM arima_next_day(NEW.origin_airport, NEW.date);
+        IF FOUND THEN
+            NEW.dep_delay_pred      := r.dep_delay_pred;
+            NEW.dep_delay_lower_ci  := r.dep_delay_lower_ci;
+            NEW.dep_delay_higher_ci := r.dep_delay_higher_ci;
+            NEW.dep_delay_anomaly   := NEW.average_dep_delay < r.dep_delay_lower_ci
+                                    OR NEW.average_dep_delay > r.dep_delay_higher_ci;
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER mark_anomaly
+    BEFORE INSERT ON airport_daily_summary
+    FOR EACH ROW EXECUTE FUNCTION airport_daily_summary_mark_anomaly();
