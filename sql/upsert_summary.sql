@@ -1,6 +1,7 @@
 -- All day rows of year $1 in one statement (arrays $2..$9 in the table's
--- column order); days of the year not among them are removed; rows that
--- would not change are not rewritten.
+-- column order). Days of the year not among them are removed, for the
+-- airports in $10 (NULL: every airport); rows that would not change are
+-- not rewritten.
 WITH new AS (
     SELECT * FROM unnest($2::date[], $3::text[], $4::float8[], $5::int8[],
                          $6::bool[], $7::float8[], $8::float8[], $9::float8[])
@@ -9,6 +10,7 @@ WITH new AS (
 ), gone AS (
     DELETE FROM airport_daily_summary s
     WHERE s.date >= make_date($1::int, 1, 1) AND s.date < make_date($1::int + 1, 1, 1)
+      AND ($10::text[] IS NULL OR s.origin_airport = ANY ($10::text[]))
       AND NOT EXISTS (SELECT 1 FROM new n WHERE n.date = s.date AND n.origin_airport = s.origin_airport)
 )
 INSERT INTO airport_daily_summary AS s SELECT * FROM new

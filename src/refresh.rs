@@ -175,6 +175,7 @@ fn write_summary(year: i32, rows: &[DayRow]) {
             preds.into(),
             highs.into(),
             lows.into(),
+            None::<Vec<String>>.into(), // every airport of the year
         ],
     )
     .unwrap_or_else(|e| error!("writing airport_daily_summary: {e}"));

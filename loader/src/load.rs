@@ -1,0 +1,386 @@
+//! `loader load`: stream flight files into `flights`, replacing each year
+//! they cover atomically.
+//!
+//! Each year's rows are binary-COPYed into a staging table
+//! (`flights_load_YYYY`, created `LIKE flights`) on a connection of its
+//! own. When every file has been read, one transaction swaps each staging
+//! table in for the year's partition and records the rejected rows. Until
+//! that commit, readers see the old year; a failure or kill before it
+//! leaves the old year in place (a leftover staging table is dropped by the
+//! next run of that year).
+
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use chrono::Datelike;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::Client;
+use tokio_util::io::SyncIoBridge;
+
+use crate::columns::{raw_line, Columns, Flight};
+use crate::pg;
+use crate::source::{self, S3};
+
+/// What a run did; printed at the end, as JSON with `--json`.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub rows_read: u64,
+    pub loaded: u64,
+    pub rejected: u64,
+    pub years: Vec<i32>,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// A row that could not be loaded, kept with where it came from.
+#[derive(Debug, Clone)]
+pub struct Reject {
+    pub source_file: String,
+    pub line: i64,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// What the parsing thread sends to the COPY side.
+enum Batch {
+    Rows(Vec<Flight>),
+    Rejects(Vec<Reject>),
+}
+
+const BATCH: usize = 4096;
+
+const COPY_COLUMNS: &str =
+    "fl_date, op_carrier, op_carrier_fl_num, origin, dest, crs_dep_time, dep_time, dep_delay, cancelled, diverted, source_file";
+const COPY_TYPES: [Type; 11] = [
+    Type::DATE,
+    Type::TEXT,
+    Type::INT4,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT4,
+    Type::INT4,
+    Type::FLOAT8,
+    Type::BOOL,
+    Type::BOOL,
+    Type::TEXT,
+];
+
+/// One year being loaded: its connection and COPY stream into the staging table.
+struct Stage {
+    client: Client,
+    writer: Pin<Box<BinaryCopyInWriter>>,
+    rows: u64,
+}
+
+fn staging(year: i32) -> String {
+    format!("flights_load_{year}")
+}
+
+impl Stage {
+    async fn open(config: &tokio_postgres::Config, year: i32) -> Result<Stage> {
+        let client = pg::connect(config).await?;
+        let table = staging(year);
+        // One loader per year at a time; the lock goes with the connection.
+        client
+            .execute(
+                "SELECT pg_advisory_lock(hashtext('airline_anomalies.load'), $1)",
+                &[&year],
+            )
+            .await?;
+        client
+            .batch_execute(&format!(
+                "DROP TABLE IF EXISTS {table};
+                 CREATE TABLE {table} (LIKE flights INCLUDING DEFAULTS);"
+            ))
+            .await
+            .with_context(|| format!("creating {table}"))?;
+        let sink = client
+            .copy_in(&format!("COPY {table} ({COPY_COLUMNS}) FROM STDIN BINARY"))
+            .await?;
+        let writer = Box::pin(BinaryCopyInWriter::new(sink, &COPY_TYPES));
+        Ok(Stage {
+            client,
+            writer,
+            rows: 0,
+        })
+    }
+
+    async fn write(&mut self, f: &Flight, source_file: &str) -> Result<()> {
+        let row: [&(dyn ToSql + Sync); 11] = [
+            &f.date,
+            &f.carrier,
+            &f.fl_num,
+            &f.origin,
+            &f.dest,
+            &f.crs_dep_time,
+            &f.dep_time,
+            &f.dep_delay,
+            &f.cancelled,
+            &f.diverted,
+            &source_file,
+        ];
+        self.writer.as_mut().write(&row).await?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Ends the COPY and prepares the table to be attached without a scan.
+    async fn finish(mut self, year: i32) -> Result<Client> {
+        self.writer.as_mut().finish().await?;
+        let table = staging(year);
+        let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
+        self.client
+            .batch_execute(&format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {table}_year CHECK (fl_date >= '{from}' AND fl_date < '{to}');
+                 CREATE INDEX ON {table} (origin, fl_date);
+                 ANALYZE {table};"
+            ))
+            .await
+            .with_context(|| format!("indexing {table}"))?;
+        Ok(self.client)
+    }
+}
+
+/// Reads one source on a blocking thread, sending parsed rows and rejects.
+fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Result<u64> {
+    let bridge = SyncIoBridge::new(stream);
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(bridge);
+    let header = csv
+        .headers()
+        .with_context(|| format!("{name}: cannot read the header"))?
+        .clone();
+    let columns = Columns::from_header(&header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let mut rec = csv::ByteRecord::new();
+    let (mut rows, mut rejects, mut read) = (Vec::with_capacity(BATCH), Vec::new(), 0u64);
+    loop {
+        let line = csv.position().line() as i64;
+        match csv.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                read += 1;
+                match columns.parse(&rec) {
+                    Ok(f) => rows.push(f),
+                    Err(reason) => rejects.push(Reject {
+                        source_file: name.clone(),
+                        line,
+                        reason,
+                        raw: raw_line(&rec),
+                    }),
+                }
+            }
+            Err(e) if e.is_io_error() => {
+                return Err(e).with_context(|| format!("{name}: read failed at line {line}"))
+            }
+            Err(e) => {
+                read += 1;
+                let reason = format!("unreadable CSV: {e}");
+                rejects.push(Reject {
+                    source_file: name.clone(),
+                    line,
+                    reason,
+                    raw: String::new(),
+                });
+            }
+        }
+        if rows.len() >= BATCH {
+            let full = std::mem::replace(&mut rows, Vec::with_capacity(BATCH));
+            if tx.blocking_send(Batch::Rows(full)).is_err() {
+                bail!("the database side stopped");
+            }
+        }
+        if rejects.len() >= BATCH {
+            let _ = tx.blocking_send(Batch::Rejects(std::mem::take(&mut rejects)));
+        }
+    }
+    let _ = tx.blocking_send(Batch::Rows(rows));
+    let _ = tx.blocking_send(Batch::Rejects(rejects));
+    Ok(read)
+}
+
+/// Options of `loader load`.
+pub struct LoadOptions {
+    pub sources: Vec<String>,
+    pub endpoint_url: Option<String>,
+    pub max_reject_ratio: f64,
+    pub then_refresh: bool,
+}
+
+/// Runs a whole load; see the module documentation.
+pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Result<Summary> {
+    let start = Instant::now();
+    let config = pg::config()?;
+    let main = pg::connect(&config).await?;
+    pg::require_schema(&main).await?;
+    let s3 = S3::new(opts.endpoint_url.clone());
+    let sources = source::expand(&opts.sources, &s3).await?;
+    let files: Vec<String> = sources.iter().map(ToString::to_string).collect();
+    let bytes = Arc::new(AtomicU64::new(0));
+    let mut stages: BTreeMap<i32, Stage> = BTreeMap::new();
+    let mut rejects: Vec<Reject> = Vec::new();
+    let mut summary = Summary {
+        files: sources.len(),
+        ..Summary::default()
+    };
+
+    let result: Result<()> = async {
+        for src in &sources {
+            let name = src.to_string();
+            progress.set_message(name.clone());
+            let stream = source::open(src, &s3, bytes.clone()).await?;
+            let (tx, mut rx) = mpsc::channel::<Batch>(8);
+            let parser = tokio::task::spawn_blocking({
+                let name = name.clone();
+                move || parse(stream, name, tx)
+            });
+            while let Some(batch) = rx.recv().await {
+                match batch {
+                    Batch::Rows(rows) => {
+                        for f in &rows {
+                            let year = f.date.year();
+                            let stage = match stages.entry(year) {
+                                Entry::Occupied(e) => e.into_mut(),
+                                Entry::Vacant(e) => e.insert(Stage::open(&config, year).await?),
+                            };
+                            stage.write(f, &name).await?;
+                        }
+                        summary.loaded += rows.len() as u64;
+                    }
+                    Batch::Rejects(r) => rejects.extend(r),
+                }
+                progress.set_position(summary.loaded + rejects.len() as u64);
+            }
+            summary.rows_read += parser.await.context("parser thread")??;
+        }
+        Ok(())
+    }
+    .await;
+    summary.rejected = rejects.len() as u64;
+    summary.bytes = bytes.load(Ordering::Relaxed);
+    summary.years = stages.keys().copied().collect();
+
+    let outcome = match result {
+        Err(e) => Err(e),
+        Ok(()) if summary.rows_read > 0 && summary.rejected as f64 / summary.rows_read as f64 > opts.max_reject_ratio => {
+            Err(anyhow::anyhow!(
+                "{} of {} rows rejected ({:.2} %, above --max-reject-ratio {:.2} %); nothing replaced, rejects kept in flight_rejects",
+                summary.rejected,
+                summary.rows_read,
+                100.0 * summary.rejected as f64 / summary.rows_read as f64,
+                100.0 * opts.max_reject_ratio
+            ))
+        }
+        Ok(()) => Ok(()),
+    };
+    match outcome {
+        Ok(()) => {
+            let mut finished = Vec::new();
+            for (year, stage) in std::mem::take(&mut stages) {
+                finished.push((year, stage.finish(year).await?));
+            }
+            swap_in(&main, &summary.years, &files, &rejects).await?;
+            drop(finished); // releases the per-year locks
+        }
+        Err(e) => {
+            drop(stages); // their COPYs abort with the connections
+            for year in &summary.years {
+                let _ = main
+                    .batch_execute(&format!("DROP TABLE IF EXISTS {}", staging(*year)))
+                    .await;
+            }
+            // The rejects are kept even when the load is refused: they say why.
+            let _ = record_rejects(&main, &files, &rejects).await;
+            return Err(e);
+        }
+    }
+    if opts.then_refresh {
+        for year in &summary.years {
+            progress.set_message(format!("refresh_year({year})"));
+            main.execute("SELECT refresh_year($1)", &[year])
+                .await
+                .with_context(|| format!("refresh_year({year})"))?;
+        }
+    }
+    summary.seconds = start.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// The atomic part: every loaded year replaces its partition, and the
+/// rejects are recorded, in one transaction.
+async fn swap_in(
+    client: &Client,
+    years: &[i32],
+    files: &[String],
+    rejects: &[Reject],
+) -> Result<()> {
+    client.batch_execute("BEGIN").await?;
+    let result: Result<()> = async {
+        for &year in years {
+            let (live, table) = (format!("flights_y{year}"), staging(year));
+            let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
+            client
+                .batch_execute(&format!(
+                    "LOCK TABLE flights IN ACCESS EXCLUSIVE MODE;
+                     DO $$ BEGIN
+                         IF to_regclass('{live}') IS NOT NULL THEN
+                             ALTER TABLE flights DETACH PARTITION {live};
+                             DROP TABLE {live};
+                         END IF;
+                     END $$;
+                     ALTER TABLE {table} RENAME TO {live};
+                     ALTER TABLE flights ATTACH PARTITION {live} FOR VALUES FROM ('{from}') TO ('{to}');"
+                ))
+                .await
+                .with_context(|| format!("swapping in {year}"))?;
+        }
+        record_rejects(client, files, rejects).await
+    }
+    .await;
+    match result {
+        Ok(()) => client
+            .batch_execute("COMMIT")
+            .await
+            .context("committing the load"),
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// Replaces the rejects recorded for these files by this run's.
+async fn record_rejects(client: &Client, files: &[String], rejects: &[Reject]) -> Result<()> {
+    client
+        .execute(
+            "DELETE FROM flight_rejects WHERE source_file = ANY ($1)",
+            &[&files],
+        )
+        .await?;
+    if rejects.is_empty() {
+        return Ok(());
+    }
+    let sink = client
+        .copy_in("COPY flight_rejects (source_file, line, reason, raw) FROM STDIN BINARY")
+        .await?;
+    let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT8, Type::TEXT, Type::TEXT]);
+    futures::pin_mut!(writer);
+    for r in rejects {
+        writer
+            .as_mut()
+            .write(&[&r.source_file, &r.line, &r.reason, &r.raw])
+            .await?;
+    }
+    writer.finish().await.context("recording rejects")?;
+    Ok(())
+}

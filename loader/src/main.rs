@@ -1,0 +1,243 @@
+//! `loader`: streams raw flight CSVs from S3 or local files into Postgres,
+//! runs the anomaly detection client-side where the extension cannot be
+//! installed, and generates synthetic years for benchmarks.
+
+mod columns;
+mod detect;
+mod generate;
+mod load;
+mod pg;
+mod source;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use arima::{DetectOptions, Grid, Order};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Flight delay data into Postgres, and ARIMA anomalies out of it"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Print the run's summary as one JSON object on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load flight files into `flights`, replacing each year they cover atomically.
+    Load {
+        /// s3://bucket/key, s3://bucket/prefix/, or a local path or glob; plain, gzip or zstd.
+        #[arg(required = true)]
+        sources: Vec<String>,
+        #[command(flatten)]
+        s3: S3Args,
+        /// Fail (replacing nothing) when more than this share of rows is malformed.
+        #[arg(long, default_value_t = 0.01)]
+        max_reject_ratio: f64,
+        /// Run refresh_year (the extension) for every year loaded.
+        #[arg(long)]
+        then_refresh: bool,
+    },
+    /// Detect anomalies client-side: from the database (writing what refresh_year
+    /// would), or from raw files with --input to a CSV with --out.
+    Detect {
+        /// The year to model (required with the database; with --input, every year by default).
+        #[arg(long)]
+        year: Option<i32>,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Only these airports (repeatable).
+        #[arg(long = "airport")]
+        airports: Vec<String>,
+        /// Read raw flight files instead of the database (same sources as load).
+        #[arg(long)]
+        input: Vec<String>,
+        /// Write the summary rows (the columns of airport_daily_summary) to this CSV.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write the model rows to this CSV.
+        #[arg(long)]
+        models: Option<PathBuf>,
+        #[command(flatten)]
+        s3: S3Args,
+    },
+    /// Write a synthetic year of flights in the Kaggle schema.
+    Generate {
+        #[arg(long, default_value_t = 2015)]
+        year: i32,
+        #[arg(long, default_value_t = 350)]
+        airports: usize,
+        #[arg(long, default_value_t = 6_000_000)]
+        flights: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Add this many malformed lines.
+        #[arg(long, default_value_t = 0)]
+        malformed: usize,
+        /// Output file; .gz or .zst compress.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Install the plain-SQL schema (tables and view) where the extension cannot be installed.
+    Schema,
+}
+
+#[derive(Args)]
+struct S3Args {
+    /// S3-compatible endpoint (also AWS_ENDPOINT_URL).
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// ARIMA order p,d,q.
+    #[arg(long, default_value = "5,1,1")]
+    order: Order,
+    /// Prediction interval level.
+    #[arg(long, default_value_t = 0.8)]
+    level: f64,
+    /// Choose the order per airport by walk-forward grid search.
+    #[arg(long)]
+    grid_search: bool,
+}
+
+impl ModelArgs {
+    fn options(&self) -> Result<DetectOptions> {
+        self.order.validate()?;
+        anyhow::ensure!(
+            self.level > 0.0 && self.level < 1.0,
+            "--level must be between 0 and 1, got {}",
+            self.level
+        );
+        Ok(DetectOptions {
+            order: self.order,
+            level: self.level,
+            grid: self.grid_search.then(Grid::default),
+        })
+    }
+}
+
+fn progress(json: bool) -> indicatif::ProgressBar {
+    if json {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {human_pos} rows, {per_sec} — {msg}")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+fn report<T: serde::Serialize>(json: bool, what: &str, summary: &T) {
+    let text = serde_json::to_string(summary).expect("summaries serialise");
+    if json {
+        println!("{text}");
+    } else {
+        eprintln!("{what}: {text}");
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Load {
+            sources,
+            s3,
+            max_reject_ratio,
+            then_refresh,
+        } => {
+            let bar = progress(cli.json);
+            let opts = load::LoadOptions {
+                sources,
+                endpoint_url: s3.endpoint_url,
+                max_reject_ratio,
+                then_refresh,
+            };
+            let summary = load::run(&opts, &bar).await;
+            bar.finish_and_clear();
+            report(cli.json, "loaded", &summary?);
+        }
+        Command::Detect {
+            year,
+            model,
+            airports,
+            input,
+            out,
+            models,
+            s3,
+        } => {
+            anyhow::ensure!(
+                input.is_empty() || out.is_some() || models.is_some(),
+                "--input needs --out (and/or --models)"
+            );
+            let args = detect::DetectArgs {
+                year,
+                opts: model.options()?,
+                airports,
+                input,
+                out,
+                models,
+                endpoint_url: s3.endpoint_url,
+            };
+            report(cli.json, "detected", &detect::run(&args).await?);
+        }
+        Command::Generate {
+            year,
+            airports,
+            flights,
+            seed,
+            malformed,
+            out,
+        } => {
+            let args = generate::GenerateArgs {
+                year,
+                airports,
+                flights,
+                seed,
+                malformed,
+            };
+            let rows = tokio::task::spawn_blocking(move || generate::run(&args, &out)).await??;
+            report(cli.json, "generated", &serde_json::json!({ "rows": rows }));
+        }
+        Command::Schema => {
+            let client = pg::connect(&pg::config()?).await?;
+            pg::install_schema(&client).await?;
+            report(
+                cli.json,
+                "schema",
+                &serde_json::json!({ "installed": true }),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("loader: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

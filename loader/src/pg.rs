@@ -1,0 +1,79 @@
+//! The Postgres side: connecting, the schema, and the statements shared
+//! with the extension (`sql/*.sql`).
+
+use anyhow::{anyhow, bail, Context, Result};
+use tokio_postgres::{Client, Config, NoTls};
+
+pub const SCHEMA_SQL: &str = include_str!("../../sql/schema.sql");
+pub const DAILY_SQL: &str = include_str!("../../sql/daily.sql");
+pub const UPSERT_SUMMARY_SQL: &str = include_str!("../../sql/upsert_summary.sql");
+pub const UPSERT_MODEL_SQL: &str = include_str!("../../sql/upsert_model.sql");
+
+/// Connection settings from `DATABASE_URL`, else the usual `PG*` variables.
+pub fn config() -> Result<Config> {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return url
+            .parse()
+            .map_err(|e| anyhow!("DATABASE_URL is not a valid connection string: {e}"));
+    }
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut c = Config::new();
+    c.host(env("PGHOST").as_deref().unwrap_or("/var/run/postgresql"));
+    if let Some(port) = env("PGPORT") {
+        c.port(
+            port.parse()
+                .map_err(|_| anyhow!("PGPORT is not a port number: {port}"))?,
+        );
+    }
+    let user = env("PGUSER")
+        .or_else(|| env("USER"))
+        .unwrap_or_else(|| "postgres".into());
+    c.dbname(env("PGDATABASE").as_deref().unwrap_or(&user));
+    c.user(&user);
+    if let Some(pw) = env("PGPASSWORD") {
+        c.password(pw);
+    }
+    c.application_name("loader");
+    Ok(c)
+}
+
+/// A new connection, its driver task spawned.
+pub async fn connect(config: &Config) -> Result<Client> {
+    let (client, conn) = config.connect(NoTls).await.map_err(|e| {
+        let hosts: Vec<String> = config
+            .get_hosts()
+            .iter()
+            .map(|h| format!("{h:?}"))
+            .collect();
+        anyhow!(
+            "cannot connect to Postgres ({}, port {:?}): {e}",
+            hosts.join(","),
+            config.get_ports()
+        )
+    })?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::error!("Postgres connection: {e}");
+        }
+    });
+    Ok(client)
+}
+
+/// Refuses to start when the schema is not installed.
+pub async fn require_schema(client: &Client) -> Result<()> {
+    let row = client
+        .query_one("SELECT to_regclass('flights') IS NOT NULL", &[])
+        .await?;
+    if !row.get::<_, bool>(0) {
+        bail!("the flights table is missing: run CREATE EXTENSION airline_anomalies, or `loader schema` where the extension cannot be installed");
+    }
+    Ok(())
+}
+
+/// Installs the plain-SQL schema (no extension needed).
+pub async fn install_schema(client: &Client) -> Result<()> {
+    client
+        .batch_execute(SCHEMA_SQL)
+        .await
+        .context("installing the schema")
+}

@@ -1,0 +1,216 @@
+//! Where flight files come from: `s3://bucket/key`, `s3://bucket/prefix/`
+//! (every object under it) or a local path or glob. Opened as a stream,
+//! decompressed by content (gzip, zstd, or plain), never read whole.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use async_compression::tokio::bufread::{GzipDecoder, ZstdDecoder};
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
+
+/// One file to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    S3 { bucket: String, key: String },
+    Local(PathBuf),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Source::Local(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// A stream to read a source through, decompressed.
+pub type Stream = Pin<Box<dyn AsyncRead + Send>>;
+
+/// The S3 client, built once, on first use: credentials from the standard
+/// AWS chain, `--endpoint-url` / `AWS_ENDPOINT_URL` for S3-compatible
+/// stores (path-style addressing), retries with exponential backoff.
+pub struct S3 {
+    endpoint_url: Option<String>,
+    client: tokio::sync::OnceCell<aws_sdk_s3::Client>,
+}
+
+impl S3 {
+    pub fn new(endpoint_url: Option<String>) -> Self {
+        S3 {
+            endpoint_url,
+            client: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub async fn client(&self) -> &aws_sdk_s3::Client {
+        self.client
+            .get_or_init(|| async {
+                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(5));
+                if let Some(url) = &self.endpoint_url {
+                    loader = loader.endpoint_url(url);
+                }
+                let shared = loader.load().await;
+                let mut conf = aws_sdk_s3::config::Builder::from(&shared);
+                if shared.endpoint_url().is_some() {
+                    conf = conf.force_path_style(true);
+                }
+                if shared.region().is_none() {
+                    conf = conf.region(aws_sdk_s3::config::Region::new("us-east-1"));
+                }
+                aws_sdk_s3::Client::from_conf(conf.build())
+            })
+            .await
+    }
+}
+
+/// One clear line for an S3 failure: the service's code and message when
+/// it answered, else the transport error.
+pub fn s3_error<E>(what: &str, e: aws_sdk_s3::error::SdkError<E>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match e.as_service_error() {
+        Some(se) => anyhow!(
+            "{what}: S3 said {}: {}",
+            se.code().unwrap_or("an error"),
+            se.message().unwrap_or("no message")
+        ),
+        None => anyhow!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)),
+    }
+}
+
+/// Expands the command line's sources into files, in a stable order.
+pub async fn expand(specs: &[String], s3: &S3) -> Result<Vec<Source>> {
+    let mut out = Vec::new();
+    for spec in specs {
+        if let Some(rest) = spec.strip_prefix("s3://") {
+            let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                bail!("{spec}: no bucket in the S3 address");
+            }
+            if key.is_empty() || key.ends_with('/') {
+                out.extend(list_prefix(s3, bucket, key).await?);
+            } else {
+                let client = s3.client().await;
+                client
+                    .head_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .map_err(|e| s3_error(spec, e))?;
+                out.push(Source::S3 {
+                    bucket: bucket.into(),
+                    key: key.into(),
+                });
+            }
+        } else if spec.contains(['*', '?', '[']) {
+            let mut paths: Vec<PathBuf> = glob::glob(spec)
+                .with_context(|| format!("{spec}: not a valid pattern"))?
+                .collect::<Result<_, _>>()?;
+            paths.retain(|p| p.is_file());
+            if paths.is_empty() {
+                bail!("{spec}: no file matches");
+            }
+            paths.sort();
+            out.extend(paths.into_iter().map(Source::Local));
+        } else {
+            let path = PathBuf::from(spec);
+            if !path.is_file() {
+                bail!("{spec}: no such file");
+            }
+            out.push(Source::Local(path));
+        }
+    }
+    Ok(out)
+}
+
+async fn list_prefix(s3: &S3, bucket: &str, prefix: &str) -> Result<Vec<Source>> {
+    let client = s3.client().await;
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| s3_error(&format!("s3://{bucket}/{prefix}"), e))?;
+        for obj in page.contents() {
+            if let Some(key) = obj.key().filter(|k| !k.ends_with('/')) {
+                out.push(Source::S3 {
+                    bucket: bucket.into(),
+                    key: key.into(),
+                });
+            }
+        }
+    }
+    if out.is_empty() {
+        bail!("s3://{bucket}/{prefix}: no objects under this prefix");
+    }
+    Ok(out)
+}
+
+/// Counts the bytes read through it (compressed bytes, for MB/s).
+struct Counting<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Counting<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.bytes
+            .fetch_add((buf.filled().len() - before) as u64, Ordering::Relaxed);
+        r
+    }
+}
+
+/// Opens a source for streaming, decompressing gzip or zstd by their magic bytes.
+pub async fn open(src: &Source, s3: &S3, bytes: Arc<AtomicU64>) -> Result<Stream> {
+    let raw: Pin<Box<dyn AsyncRead + Send>> = match src {
+        Source::Local(path) => Box::pin(
+            tokio::fs::File::open(path)
+                .await
+                .with_context(|| format!("{src}: cannot open"))?,
+        ),
+        Source::S3 { bucket, key } => {
+            let client = s3.client().await;
+            let obj = client
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| s3_error(&src.to_string(), e))?;
+            Box::pin(obj.body.into_async_read())
+        }
+    };
+    let mut reader = BufReader::with_capacity(1 << 20, Counting { inner: raw, bytes });
+    let head = reader
+        .fill_buf()
+        .await
+        .with_context(|| format!("{src}: cannot read"))?;
+    Ok(match head {
+        [0x1f, 0x8b, ..] => {
+            let mut d = GzipDecoder::new(reader);
+            d.multiple_members(true);
+            Box::pin(d)
+        }
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Box::pin(ZstdDecoder::new(reader)),
+        _ => Box::pin(reader),
+    })
+}
