@@ -26,14 +26,7 @@ fn non_null(values: Vec<Option<f64>>) -> Vec<f64> {
     values
         .into_iter()
         .enumerate()
-        .map(|(i, v)| {
-            v.unwrap_or_else(|| {
-                error!(
-                    "series[{}] is NULL; remove or fill missing values first",
-                    i + 1
-                )
-            })
-        })
+        .map(|(i, v)| v.unwrap_or_else(|| error!("series[{}] is NULL; remove or fill missing values first", i + 1)))
         .collect()
 }
 
@@ -44,12 +37,7 @@ fn or_error<T>(r: Result<T, ArimaError>) -> T {
 /// Fits ARIMA(p, d, q) by exact maximum likelihood (statsmodels' model
 /// and estimates) and returns the model as jsonb.
 #[pg_extern(immutable, parallel_safe)]
-fn arima_fit(
-    series: Vec<Option<f64>>,
-    p: default!(i32, 5),
-    d: default!(i32, 1),
-    q: default!(i32, 1),
-) -> JsonB {
+fn arima_fit(series: Vec<Option<f64>>, p: default!(i32, 5), d: default!(i32, 1), q: default!(i32, 1)) -> JsonB {
     let y = non_null(series);
     let order = order(p, d, q);
     let fit = or_error(Arima::new(order).fit(&y));
@@ -83,8 +71,7 @@ fn arima_forecast(
     ),
 > {
     check_level(level);
-    let m: ModelJson = serde_json::from_value(model.0)
-        .unwrap_or_else(|e| error!("not a model from arima_fit: {e}"));
+    let m: ModelJson = serde_json::from_value(model.0).unwrap_or_else(|e| error!("not a model from arima_fit: {e}"));
     if m.params.to_vec().len() != m.order.n_params() {
         error!(
             "model has {} parameters, order {} needs {}",
@@ -123,9 +110,7 @@ fn arima_detect(
     check_level(level);
     let y = non_null(series);
     let opts: DetectOptions = detect_options(p, d, q, level, false);
-    let det = or_error(crate::worker::run(|cancel| {
-        arima::detect_until(&y, &opts, cancel)
-    }));
+    let det = or_error(crate::worker::run(|cancel| arima::detect_until(&y, &opts, cancel)));
     TableIterator::new(
         (0..y.len())
             .map(move |t| {

@@ -5,13 +5,7 @@ use pgrx::prelude::*;
 
 /// The options every detecting function takes: order (default 5,1,1),
 /// interval level (default 0.8) and whether to grid-search the order.
-pub(crate) fn detect_options(
-    p: i32,
-    d: i32,
-    q: i32,
-    level: f64,
-    grid_search: bool,
-) -> DetectOptions {
+pub(crate) fn detect_options(p: i32, d: i32, q: i32, level: f64, grid_search: bool) -> DetectOptions {
     DetectOptions {
         order: order(p, d, q),
         level,

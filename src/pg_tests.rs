@@ -38,11 +38,7 @@ mod tests {
     }
 
     fn floats(v: &Value) -> Vec<f64> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap())
-            .collect()
+        v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
     }
 
     /// Loads one flight a day for `origin` in 2013, with `delays[i]` on day i.
@@ -59,10 +55,7 @@ mod tests {
 
     fn load_nyc(doc: &Value) {
         for origin in ["EWR", "JFK", "LGA"] {
-            load_flights(
-                origin,
-                &series(doc, &format!("nyc_{}_2013", origin.to_lowercase())),
-            );
+            load_flights(origin, &series(doc, &format!("nyc_{}_2013", origin.to_lowercase())));
         }
     }
 
@@ -83,18 +76,14 @@ mod tests {
     fn refresh_year_matches_statsmodels() {
         let doc = fixtures();
         load_nyc(&doc);
-        let (fitted, skipped, days) = Spi::get_three::<i32, i32, i64>(
-            "SELECT airports_fitted, airports_skipped, days FROM refresh_year(2013)",
-        )
-        .unwrap();
+        let (fitted, skipped, days) =
+            Spi::get_three::<i32, i32, i64>("SELECT airports_fitted, airports_skipped, days FROM refresh_year(2013)")
+                .unwrap();
         assert_eq!((fitted, skipped, days), (Some(3), Some(0), Some(3 * 365)));
 
         for origin in ["EWR", "JFK", "LGA"] {
             let sm = sm_case(&doc, &format!("nyc_{}_2013", origin.to_lowercase()));
-            let (lo, hi) = (
-                floats(&sm["anomaly"]["lower"]),
-                floats(&sm["anomaly"]["upper"]),
-            );
+            let (lo, hi) = (floats(&sm["anomaly"]["lower"]), floats(&sm["anomaly"]["upper"]));
             let flags: Vec<bool> = sm["anomaly"]["flags"]
                 .as_array()
                 .unwrap()
@@ -153,7 +142,10 @@ mod tests {
         Spi::run("DELETE FROM flights WHERE origin = 'LGA' AND fl_date = '2013-03-01'").unwrap();
         Spi::run("SELECT refresh_year(2013)").unwrap();
         assert_ne!(summary_digest(), first);
-        assert_eq!(count("SELECT flights FROM airport_daily_summary WHERE origin_airport = 'JFK' AND date = '2013-07-04'"), 2);
+        assert_eq!(
+            count("SELECT flights FROM airport_daily_summary WHERE origin_airport = 'JFK' AND date = '2013-07-04'"),
+            2
+        );
         assert_eq!(
             count("SELECT count(*) FROM airport_daily_summary WHERE origin_airport = 'LGA'"),
             364
@@ -168,11 +160,7 @@ mod tests {
             "SELECT md5(string_agg(a::text, ',' ORDER BY date)) FROM arima_anomalies('JFK', 2013) a",
         )
         .unwrap();
-        assert_eq!(
-            count("SELECT count(*) FROM airport_daily_summary"),
-            0,
-            "writes nothing"
-        );
+        assert_eq!(count("SELECT count(*) FROM airport_daily_summary"), 0, "writes nothing");
         Spi::run("SELECT refresh_year(2013)").unwrap();
         let stored = Spi::get_one::<String>(
             "SELECT md5(string_agg(s::text, ',' ORDER BY date)) FROM airport_daily_summary s WHERE origin_airport = 'JFK'",
@@ -185,14 +173,8 @@ mod tests {
     fn unknown_airport_or_year_gives_no_rows() {
         let doc = fixtures();
         load_nyc(&doc);
-        assert_eq!(
-            count("SELECT count(*) FROM arima_anomalies('ZZZ', 2013)"),
-            0
-        );
-        assert_eq!(
-            count("SELECT count(*) FROM arima_anomalies('JFK', 1999)"),
-            0
-        );
+        assert_eq!(count("SELECT count(*) FROM arima_anomalies('ZZZ', 2013)"), 0);
+        assert_eq!(count("SELECT count(*) FROM arima_anomalies('JFK', 1999)"), 0);
     }
 
     #[pg_test(error = "no flights dated 1999: load the year before refreshing it")]
@@ -210,18 +192,17 @@ mod tests {
         let doc = fixtures();
         load_nyc(&doc);
         load_flights("ANC", &[12.0, 30.0]);
-        let skipped =
-            Spi::get_one::<i32>("SELECT airports_skipped FROM refresh_year(2013)").unwrap();
+        let skipped = Spi::get_one::<i32>("SELECT airports_skipped FROM refresh_year(2013)").unwrap();
         assert_eq!(skipped, Some(1));
-        let reason = Spi::get_one::<String>(
-            "SELECT skip_reason FROM airport_models WHERE origin_airport = 'ANC'",
-        )
-        .unwrap();
+        let reason =
+            Spi::get_one::<String>("SELECT skip_reason FROM airport_models WHERE origin_airport = 'ANC'").unwrap();
+        assert_eq!(reason.as_deref(), Some("series has 2 points; at least 3 are needed"));
         assert_eq!(
-            reason.as_deref(),
-            Some("series has 2 points; at least 3 are needed")
+            count(
+                "SELECT count(*) FROM airport_daily_summary WHERE origin_airport = 'ANC' AND dep_delay_anomaly IS NULL"
+            ),
+            2
         );
-        assert_eq!(count("SELECT count(*) FROM airport_daily_summary WHERE origin_airport = 'ANC' AND dep_delay_anomaly IS NULL"), 2);
         assert_eq!(
             count("SELECT count(*) FROM airport_daily_dashboard WHERE origin_airport = 'ANC' AND dep_delay_anomaly_label = 'normal'"),
             2
@@ -257,44 +238,28 @@ mod tests {
         let (pred, lo, hi) = (pred.unwrap(), lo.unwrap(), hi.unwrap());
 
         // The same from the core: the stored parameters run over the 364 earlier days.
-        let params = Spi::get_one::<Vec<f64>>(
-            "SELECT params FROM airport_models WHERE origin_airport = 'EWR'",
-        )
-        .unwrap()
-        .unwrap();
+        let params = Spi::get_one::<Vec<f64>>("SELECT params FROM airport_models WHERE origin_airport = 'EWR'")
+            .unwrap()
+            .unwrap();
         let order = arima::Order::DEFAULT;
-        let fit = arima::FittedArima::from_params(
-            order,
-            arima::Params::from_slice(&order, &params),
-            &y[..364],
-        )
-        .unwrap();
+        let fit =
+            arima::FittedArima::from_params(order, arima::Params::from_slice(&order, &params), &y[..364]).unwrap();
         let next = fit.forecast(1);
         let (l, h) = next.interval(0.8).unwrap();
-        let (lc, hc) = Spi::get_two::<f64, f64>(
-            "SELECT lower_clip, upper_clip FROM airport_models WHERE origin_airport = 'EWR'",
-        )
-        .unwrap();
+        let (lc, hc) =
+            Spi::get_two::<f64, f64>("SELECT lower_clip, upper_clip FROM airport_models WHERE origin_airport = 'EWR'")
+                .unwrap();
         assert!((pred - next.mean[0]).abs() < 1e-9);
-        assert!(
-            (lo - l[0].max(lc.unwrap())).abs() < 1e-9 && (hi - h[0].min(hc.unwrap())).abs() < 1e-9
-        );
-        let flag = Spi::get_one::<bool>(
-            "SELECT dep_delay_anomaly FROM airport_daily_summary WHERE date = '2013-12-31'",
-        )
-        .unwrap();
+        assert!((lo - l[0].max(lc.unwrap())).abs() < 1e-9 && (hi - h[0].min(hc.unwrap())).abs() < 1e-9);
+        let flag =
+            Spi::get_one::<bool>("SELECT dep_delay_anomaly FROM airport_daily_summary WHERE date = '2013-12-31'")
+                .unwrap();
         assert_eq!(flag, Some(y[364] < lo || y[364] > hi));
 
         // A row that arrives already marked is left as it is.
-        Spi::run(
-            "INSERT INTO airport_daily_summary VALUES ('2014-01-01', 'EWR', 99, 1, true, 1, 2, 0)",
-        )
-        .unwrap();
+        Spi::run("INSERT INTO airport_daily_summary VALUES ('2014-01-01', 'EWR', 99, 1, true, 1, 2, 0)").unwrap();
         assert_eq!(
-            Spi::get_one::<f64>(
-                "SELECT dep_delay_pred FROM airport_daily_summary WHERE date = '2014-01-01'"
-            )
-            .unwrap(),
+            Spi::get_one::<f64>("SELECT dep_delay_pred FROM airport_daily_summary WHERE date = '2014-01-01'").unwrap(),
             Some(1.0)
         );
     }
@@ -322,17 +287,10 @@ mod tests {
         assert_eq!(rows.len(), 10);
         for (h, (f, l, u)) in rows.iter().enumerate() {
             let w = hi[h] - lo[h];
-            assert!(
-                (f - mean[h]).abs() < 1e-4 * w
-                    && (l - lo[h]).abs() < 1e-4 * w
-                    && (u - hi[h]).abs() < 1e-4 * w
-            );
+            assert!((f - mean[h]).abs() < 1e-4 * w && (l - lo[h]).abs() < 1e-4 * w && (u - hi[h]).abs() < 1e-4 * w);
         }
         let flagged = count("SELECT count(*) FILTER (WHERE anomaly) FROM arima_detect((SELECT array_agg(x) FROM generate_series(1, 40) x)::float8[] || '{500}'::float8[], 1, 1, 0)");
-        assert!(
-            flagged >= 1,
-            "a jump of 460 after a straight line is flagged"
-        );
+        assert!(flagged >= 1, "a jump of 460 after a straight line is flagged");
     }
 
     #[pg_test(error = "series[2] is NULL; remove or fill missing values first")]

@@ -88,9 +88,7 @@ fn arima_anomalies(
         notice!("no flights with a departure delay from {origin} in {year}");
         return TableIterator::new(Vec::new());
     };
-    let det = detect_all(&series, &opts)
-        .pop()
-        .expect("one result per series");
+    let det = detect_all(&series, &opts).pop().expect("one result per series");
     if let Err(e) = &det {
         notice!("{origin} {year} not modelled: {e}");
     }
@@ -131,11 +129,7 @@ fn refresh_year(
     let results = detect_all(&series, &opts);
 
     write_models(year, &series, &results, &opts);
-    let rows: Vec<DayRow> = series
-        .iter()
-        .zip(&results)
-        .flat_map(|(s, r)| day_rows(s, r))
-        .collect();
+    let rows: Vec<DayRow> = series.iter().zip(&results).flat_map(|(s, r)| day_rows(s, r)).collect();
     write_summary(year, &rows);
 
     let fitted = results.iter().filter(|r| r.is_ok()).count() as i32;
@@ -185,12 +179,7 @@ const UPSERT_MODEL: &str = include_str!("../sql/upsert_model.sql");
 
 /// One `airport_models` row per airport: the model, or why there is none.
 /// Written before the day rows, so the insert trigger never sees a stale model.
-fn write_models(
-    year: i32,
-    series: &[Daily],
-    results: &[Result<Detection, ArimaError>],
-    opts: &arima::DetectOptions,
-) {
+fn write_models(year: i32, series: &[Daily], results: &[Result<Detection, ArimaError>], opts: &arima::DetectOptions) {
     Spi::connect_mut(|client| {
         for (day, result) in series.iter().zip(results) {
             let m = ModelSummary::of(result, day.dates.len(), opts);
@@ -241,8 +230,7 @@ fn stored_model(origin: &str, year: i32) -> Option<StoredModel> {
         let Some(row) = rows.into_iter().next() else {
             return Ok(None);
         };
-        let (p, d, q): (Option<i32>, Option<i32>, Option<i32>) =
-            (row.get(1)?, row.get(2)?, row.get(3)?);
+        let (p, d, q): (Option<i32>, Option<i32>, Option<i32>) = (row.get(1)?, row.get(2)?, row.get(3)?);
         let params: Option<Vec<f64>> = row.get(4)?;
         let (Some(p), Some(d), Some(q), Some(params)) = (p, d, q, params) else {
             return Ok(None);
@@ -308,9 +296,5 @@ fn arima_next_day(
     };
     let next = fit.forecast(1);
     let (lo, hi) = next.interval(model.level).unwrap_or_else(|e| error!("{e}"));
-    TableIterator::once((
-        next.mean[0],
-        lo[0].max(model.lower_clip),
-        hi[0].min(model.upper_clip),
-    ))
+    TableIterator::once((next.mean[0], lo[0].max(model.lower_clip), hi[0].min(model.upper_clip)))
 }

@@ -7,8 +7,7 @@ use std::hint::black_box;
 
 fn ewr_2013() -> Vec<f64> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fits.json");
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     doc["series"]["nyc_ewr_2013"]
         .as_array()
         .unwrap()

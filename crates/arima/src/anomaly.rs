@@ -74,11 +74,7 @@ pub fn detect(y: &[f64], opts: &DetectOptions) -> Result<Detection, ArimaError> 
 }
 
 /// [`detect`] that stops early, with [`ArimaError::Cancelled`], once `cancel` is raised.
-pub fn detect_until(
-    y: &[f64],
-    opts: &DetectOptions,
-    cancel: &Cancel,
-) -> Result<Detection, ArimaError> {
+pub fn detect_until(y: &[f64], opts: &DetectOptions, cancel: &Cancel) -> Result<Detection, ArimaError> {
     cancel.check()?;
     if y.len() < MIN_POINTS {
         return Err(ArimaError::TooShort {
@@ -100,10 +96,7 @@ pub fn flag(model: FittedArima, level: f64, grid_searched: bool) -> Detection {
     let pred = model.in_sample_prediction();
     let (lower, upper) = pred.interval(level).expect("level checked by the caller");
     let (lower_clip, upper_clip) = clip_levels(&lower, &upper);
-    let (lower, upper) = (
-        lower.mapv(|v| v.max(lower_clip)),
-        upper.mapv(|v| v.min(upper_clip)),
-    );
+    let (lower, upper) = (lower.mapv(|v| v.max(lower_clip)), upper.mapv(|v| v.min(upper_clip)));
     let anomaly = model
         .data()
         .iter()

@@ -31,20 +31,11 @@ fn fill(pred: Prediction, level: Option<f64>, out: &mut Forecast) -> Result<(), 
 impl Predict for FittedArima {
     type Error = ArimaError;
 
-    fn predict_in_sample_inplace(
-        &self,
-        level: Option<f64>,
-        forecast: &mut Forecast,
-    ) -> Result<(), ArimaError> {
+    fn predict_in_sample_inplace(&self, level: Option<f64>, forecast: &mut Forecast) -> Result<(), ArimaError> {
         fill(self.in_sample_prediction(), level, forecast)
     }
 
-    fn predict_inplace(
-        &self,
-        horizon: usize,
-        level: Option<f64>,
-        forecast: &mut Forecast,
-    ) -> Result<(), ArimaError> {
+    fn predict_inplace(&self, horizon: usize, level: Option<f64>, forecast: &mut Forecast) -> Result<(), ArimaError> {
         fill(self.forecast(horizon), level, forecast)
     }
 

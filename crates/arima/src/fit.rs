@@ -69,12 +69,7 @@ impl Arima {
         }
     }
 
-    fn search(
-        &self,
-        y: &[f64],
-        x0: Option<Vec<f64>>,
-        h0: Option<&[f64]>,
-    ) -> Result<FittedArima, ArimaError> {
+    fn search(&self, y: &[f64], x0: Option<Vec<f64>>, h0: Option<&[f64]>) -> Result<FittedArima, ArimaError> {
         let order = self.order;
         validate(y, &order)?;
         let x0 = x0
@@ -85,8 +80,7 @@ impl Arima {
         let objective = |x: &[f64]| {
             let p = params::transform(&order, x);
             match StateSpace::new(&order, &p) {
-                Some(ss) => kalman::filter_in(&mut ws, &ss, y, |_, _, _| {})
-                    .map_or(f64::INFINITY, |llf| -llf / n),
+                Some(ss) => kalman::filter_in(&mut ws, &ss, y, |_, _, _| {}).map_or(f64::INFINITY, |llf| -llf / n),
                 None => f64::INFINITY,
             }
         };
@@ -95,8 +89,7 @@ impl Arima {
             gtol: self.tolerance,
             ..Settings::default()
         };
-        let min = optim::minimize(objective, &x0, h0, settings)
-            .ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let min = optim::minimize(objective, &x0, h0, settings).ok_or(ArimaError::NonFiniteLikelihood { order })?;
         let params = params::transform(&order, &min.x);
         let mut fit = FittedArima::from_params(order, params, y)?;
         fit.converged = min.converged;
@@ -174,10 +167,8 @@ impl FittedArima {
     /// were fitted on (e.g. a model row in the database), without refitting.
     pub fn from_params(order: Order, params: Params, y: &[f64]) -> Result<FittedArima, ArimaError> {
         validate(y, &order)?;
-        let ss =
-            StateSpace::new(&order, &params).ok_or(ArimaError::NonFiniteLikelihood { order })?;
-        let end = kalman::filter(&ss, y, |_, _, _| {})
-            .ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let ss = StateSpace::new(&order, &params).ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let end = kalman::filter(&ss, y, |_, _, _| {}).ok_or(ArimaError::NonFiniteLikelihood { order })?;
         if !end.llf.is_finite() {
             return Err(ArimaError::NonFiniteLikelihood { order });
         }

@@ -77,12 +77,7 @@ pub fn walk_forward(y: &[f64], order: Order, train_fraction: f64) -> Result<Vec<
     walk_forward_until(y, order, train_fraction, &Cancel::default())
 }
 
-fn walk_forward_until(
-    y: &[f64],
-    order: Order,
-    train_fraction: f64,
-    cancel: &Cancel,
-) -> Result<Vec<f64>, ArimaError> {
+fn walk_forward_until(y: &[f64], order: Order, train_fraction: f64, cancel: &Cancel) -> Result<Vec<f64>, ArimaError> {
     let train = (y.len() as f64 * train_fraction) as usize;
     let spec = Arima::new(order).statsmodels_stopping();
     let mut last: Option<crate::FittedArima> = None;
@@ -104,20 +99,10 @@ pub fn walk_forward_mse(y: &[f64], order: Order, train_fraction: f64) -> Result<
     walk_forward_mse_until(y, order, train_fraction, &Cancel::default())
 }
 
-fn walk_forward_mse_until(
-    y: &[f64],
-    order: Order,
-    train_fraction: f64,
-    cancel: &Cancel,
-) -> Result<f64, ArimaError> {
+fn walk_forward_mse_until(y: &[f64], order: Order, train_fraction: f64, cancel: &Cancel) -> Result<f64, ArimaError> {
     let preds = walk_forward_until(y, order, train_fraction, cancel)?;
     let test = &y[y.len() - preds.len()..];
-    let mse = test
-        .iter()
-        .zip(&preds)
-        .map(|(a, b)| (a - b).powi(2))
-        .sum::<f64>()
-        / preds.len() as f64;
+    let mse = test.iter().zip(&preds).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / preds.len() as f64;
     if mse.is_finite() {
         Ok(mse)
     } else {
@@ -132,11 +117,7 @@ pub fn grid_search(y: &[f64], grid: &Grid) -> Result<GridResult, ArimaError> {
 }
 
 /// [`grid_search`] that stops early, with [`ArimaError::Cancelled`], once `cancel` is raised.
-pub fn grid_search_until(
-    y: &[f64],
-    grid: &Grid,
-    cancel: &Cancel,
-) -> Result<GridResult, ArimaError> {
+pub fn grid_search_until(y: &[f64], grid: &Grid, cancel: &Cancel) -> Result<GridResult, ArimaError> {
     let table: Vec<GridRow> = grid
         .orders()
         .into_par_iter()
@@ -155,9 +136,5 @@ pub fn grid_search_until(
         }
     }
     let (best, best_mse) = best.ok_or(ArimaError::NoOrderFits)?;
-    Ok(GridResult {
-        table,
-        best,
-        best_mse,
-    })
+    Ok(GridResult { table, best, best_mse })
 }

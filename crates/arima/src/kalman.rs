@@ -58,18 +58,10 @@ impl Workspace {
 /// one-step-ahead prediction. Returns `None` if a forecast variance is not
 /// positive and finite.
 #[inline]
-pub(crate) fn filter(
-    ss: &StateSpace,
-    y: &[f64],
-    each: impl FnMut(usize, f64, f64),
-) -> Option<FilterEnd> {
+pub(crate) fn filter(ss: &StateSpace, y: &[f64], each: impl FnMut(usize, f64, f64)) -> Option<FilterEnd> {
     let mut ws = Workspace::new(ss.m);
     let llf = filter_in(&mut ws, ss, y, each)?;
-    Some(FilterEnd {
-        llf,
-        a: ws.a,
-        p: ws.p,
-    })
+    Some(FilterEnd { llf, a: ws.a, p: ws.p })
 }
 
 /// [`filter`] in caller-owned buffers; returns the log-likelihood and
@@ -165,9 +157,7 @@ pub(crate) fn forecast(ss: &StateSpace, end: &FilterEnd, horizon: usize) -> Vec<
     let mut out = Vec::with_capacity(horizon);
     for _ in 0..horizon {
         let mean = ss.intercept + a[..nz].iter().sum::<f64>();
-        let var: f64 = (0..nz)
-            .map(|i| p[i * m..i * m + nz].iter().sum::<f64>())
-            .sum();
+        let var: f64 = (0..nz).map(|i| p[i * m..i * m + nz].iter().sum::<f64>()).sum();
         out.push((mean, var));
         ss.transition(&a, &mut an);
         ss.transition_cov(&p, &mut tmp, &mut pn);

@@ -34,15 +34,12 @@ mod start;
 mod stats;
 
 pub use anomaly::{
-    clip_levels, detect, detect_many, detect_until, flag, DetectOptions, Detection, ModelSummary,
-    MIN_POINTS,
+    clip_levels, detect, detect_many, detect_until, flag, DetectOptions, Detection, ModelSummary, MIN_POINTS,
 };
 pub use cancel::Cancel;
 pub use error::ArimaError;
 pub use fit::{Arima, FittedArima, Prediction};
-pub use grid::{
-    grid_search, grid_search_until, walk_forward, walk_forward_mse, Grid, GridResult, GridRow,
-};
+pub use grid::{grid_search, grid_search_until, walk_forward, walk_forward_mse, Grid, GridResult, GridRow};
 pub use order::Order;
 pub use params::{is_invertible, is_stationary, Params};
 pub use stats::{normal_quantile, percentile};

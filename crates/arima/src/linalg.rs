@@ -102,10 +102,7 @@ mod tests {
         let x = array![[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]];
         let y = array![1.0, 3.0, 5.0, 7.0];
         let b = lstsq_min_norm(x.view(), y.view());
-        assert!(
-            (b[0] - 1.0).abs() < 1e-12 && (b[1] - 2.0).abs() < 1e-12,
-            "{b}"
-        );
+        assert!((b[0] - 1.0).abs() < 1e-12 && (b[1] - 2.0).abs() < 1e-12, "{b}");
     }
 
     #[test]
@@ -114,10 +111,7 @@ mod tests {
         let x = array![[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]];
         let y = array![2.0, 4.0, 6.0];
         let b = lstsq_min_norm(x.view(), y.view());
-        assert!(
-            (b[0] - 1.0).abs() < 1e-12 && (b[1] - 1.0).abs() < 1e-12,
-            "{b}"
-        );
+        assert!((b[0] - 1.0).abs() < 1e-12 && (b[1] - 1.0).abs() < 1e-12, "{b}");
         let zero = lstsq_min_norm(Array2::zeros((3, 2)).view(), y.view());
         assert_eq!(zero, array![0.0, 0.0]);
     }

@@ -115,23 +115,22 @@ pub(crate) fn minimize(
         } else {
             1.0
         };
-        let mut phi =
-            |alpha: f64, with_slope: bool, xn: &mut [f64], gn: &mut [f64]| -> (f64, f64) {
-                for i in 0..n {
-                    xn[i] = x[i] + alpha * dir[i];
-                }
-                let fv = f(xn);
-                if !fv.is_finite() {
-                    return (f64::INFINITY, f64::NAN);
-                }
-                if !with_slope {
-                    return (fv, f64::NAN);
-                }
-                if !gradient(&mut f, xn, gn) {
-                    return (f64::INFINITY, f64::NAN);
-                }
-                (fv, dot(gn, &dir))
-            };
+        let mut phi = |alpha: f64, with_slope: bool, xn: &mut [f64], gn: &mut [f64]| -> (f64, f64) {
+            for i in 0..n {
+                xn[i] = x[i] + alpha * dir[i];
+            }
+            let fv = f(xn);
+            if !fv.is_finite() {
+                return (f64::INFINITY, f64::NAN);
+            }
+            if !with_slope {
+                return (fv, f64::NAN);
+            }
+            if !gradient(&mut f, xn, gn) {
+                return (f64::INFINITY, f64::NAN);
+            }
+            (fv, dot(gn, &dir))
+        };
         let Some(fnew) = wolfe(&mut phi, fx, slope, step0, &mut xn, &mut gn) else {
             // No further progress is possible at working precision.
             let converged = g.iter().all(|v| v.abs() < 1e-4);
@@ -301,10 +300,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(
-            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
-            "{m:?}"
-        );
+        assert!((m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5, "{m:?}");
         assert!(m.converged);
     }
 

@@ -107,13 +107,7 @@ fn css_variance(residuals: &[f64], endog: &[f64], q: usize) -> f64 {
 
 /// The two OLS steps; `None` where statsmodels' `lagmat` would refuse
 /// (a lag count not below the number of observations).
-fn css_regression(
-    endog: &[f64],
-    p: usize,
-    q: usize,
-    k: usize,
-    r: usize,
-) -> Option<(Array1<f64>, Array1<f64>)> {
+fn css_regression(endog: &[f64], p: usize, q: usize, k: usize, r: usize) -> Option<(Array1<f64>, Array1<f64>)> {
     let n = endog.len();
     let mut long_ar_residuals = Vec::new();
     if q > 0 {

@@ -121,11 +121,7 @@ mod tests {
             (0.001, -3.090232306167813),
             (1e-12, -7.034483825301132),
         ] {
-            assert!(
-                (normal_quantile(p) - z).abs() < 1e-14,
-                "{p}: {}",
-                normal_quantile(p)
-            );
+            assert!((normal_quantile(p) - z).abs() < 1e-14, "{p}: {}", normal_quantile(p));
         }
     }
 

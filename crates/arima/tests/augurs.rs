@@ -39,8 +39,5 @@ fn augurs_traits_forecast_like_statsmodels() {
     let ins = fitted.predict_in_sample(None).unwrap();
     assert!(ins.intervals.is_none());
     assert_eq!(ins.point, fitted.in_sample_prediction().mean.to_vec());
-    assert!(
-        fitted.predict(3, 1.5).is_err(),
-        "a level outside (0, 1) is refused"
-    );
+    assert!(fitted.predict(3, 1.5).is_err(), "a level outside (0, 1) is refused");
 }

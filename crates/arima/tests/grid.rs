@@ -28,9 +28,10 @@ fn grid_choice_matches_statsmodels() {
             if sm["mse"].is_null() {
                 continue;
             }
-            let mse = row.mse.as_ref().unwrap_or_else(|e| {
-                panic!("{name} {}: statsmodels fits it, we fail: {e}", row.order)
-            });
+            let mse = row
+                .mse
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{name} {}: statsmodels fits it, we fail: {e}", row.order));
             if best.is_none_or(|(_, b)| *mse < b) {
                 best = Some((row.order, *mse));
             }
@@ -38,10 +39,7 @@ fn grid_choice_matches_statsmodels() {
         let sm_best = common::order(&g["best_order"]);
         let (choice, mse) = best.unwrap();
         assert_eq!(choice, sm_best, "{name}: choice among orders both estimate");
-        let sm_mse = theirs
-            .iter()
-            .find(|r| common::order(&r["order"]) == sm_best)
-            .unwrap()["mse"]
+        let sm_mse = theirs.iter().find(|r| common::order(&r["order"]) == sm_best).unwrap()["mse"]
             .as_f64()
             .unwrap();
         assert!(
@@ -50,10 +48,7 @@ fn grid_choice_matches_statsmodels() {
         );
         // Where our overall winner differs, it is an order statsmodels could not estimate.
         if ours.best != sm_best {
-            let row = theirs
-                .iter()
-                .find(|r| common::order(&r["order"]) == ours.best)
-                .unwrap();
+            let row = theirs.iter().find(|r| common::order(&r["order"]) == ours.best).unwrap();
             assert!(
                 row["mse"].is_null(),
                 "{name}: we chose {} that statsmodels scored",

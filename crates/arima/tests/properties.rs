@@ -16,8 +16,7 @@ fn ar1(n: usize, phi: f64, mean: f64, seed: u64) -> Vec<f64> {
     let mut x = 0.0;
     (0..n)
         .map(|_| {
-            let e = (-2.0 * uniform().max(1e-300).ln()).sqrt()
-                * (std::f64::consts::TAU * uniform()).cos();
+            let e = (-2.0 * uniform().max(1e-300).ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
             x = phi * x + e;
             mean + x
         })
@@ -94,10 +93,7 @@ fn bad_input_gets_named_errors() {
     assert!(
         matches!(fit(&[1.0, f64::NAN, 2.0], Order::DEFAULT), ArimaError::NonFinite { index: 1, value } if value.is_nan())
     );
-    assert_eq!(
-        fit(&[3.0; 10], Order::DEFAULT),
-        ArimaError::Constant { value: 3.0 }
-    );
+    assert_eq!(fit(&[3.0; 10], Order::DEFAULT), ArimaError::Constant { value: 3.0 });
     assert_eq!(
         fit(&[1.0, 2.0], Order::new(1, 2, 0)),
         ArimaError::OrderTooLarge {
@@ -118,10 +114,7 @@ fn bad_input_gets_named_errors() {
         level: 1.0,
         ..DetectOptions::default()
     };
-    assert_eq!(
-        detect(&y, &bad_level).unwrap_err(),
-        ArimaError::InvalidLevel(1.0)
-    );
+    assert_eq!(detect(&y, &bad_level).unwrap_err(), ArimaError::InvalidLevel(1.0));
     assert_eq!(
         fit(&[1.0, f64::INFINITY], Order::DEFAULT).to_string(),
         "non-finite value inf at index 1"
@@ -138,10 +131,7 @@ fn cancel_stops_a_grid_search() {
         grid: Some(Grid::default()),
         ..DetectOptions::default()
     };
-    assert_eq!(
-        detect_until(&y, &opts, &cancel).unwrap_err(),
-        ArimaError::Cancelled
-    );
+    assert_eq!(detect_until(&y, &opts, &cancel).unwrap_err(), ArimaError::Cancelled);
 
     // Raised from another thread mid-search (the whole search takes seconds): it stops.
     let cancel = Cancel::default();

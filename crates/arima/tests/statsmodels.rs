@@ -92,16 +92,8 @@ fn compare_predictions(case: &Case<'_>, fit: &FittedArima, tol: f64) {
     for level in ["0.8", "0.95"] {
         let (lo, hi) = case.band(level);
         let (ours_lo, ours_hi) = pred.interval(level.parse().unwrap()).unwrap();
-        let e = worst(ours_lo.as_slice().unwrap(), &lo, &w).max(worst(
-            ours_hi.as_slice().unwrap(),
-            &hi,
-            &w,
-        ));
-        assert!(
-            e <= tol,
-            "{}: {level} band off by {e:e} widths",
-            case.label()
-        );
+        let e = worst(ours_lo.as_slice().unwrap(), &lo, &w).max(worst(ours_hi.as_slice().unwrap(), &hi, &w));
+        assert!(e <= tol, "{}: {level} band off by {e:e} widths", case.label());
     }
     let fc = fit.forecast(case.sm["forecast"]["mean"].as_array().unwrap().len());
     let (flo, fhi) = fc.interval(0.8).unwrap();
@@ -142,11 +134,7 @@ fn loglike_at_statsmodels_params_matches() {
     for case in cases(&doc).iter().filter(|c| !c.is_constant()) {
         let theirs = case.sm["llf_at_params"].as_f64().unwrap();
         let ours = internals::loglike(&case.order, &case.sm_params(), &case.y);
-        assert!(
-            (ours - theirs).abs() <= 1e-7,
-            "{}: {ours} vs {theirs}",
-            case.label()
-        );
+        assert!((ours - theirs).abs() <= 1e-7, "{}: {ours} vs {theirs}", case.label());
         let dense = internals::dense_loglike(&case.order, &case.sm_params(), &case.y);
         assert!(
             (dense - theirs).abs() <= 1e-7,
