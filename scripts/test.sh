@@ -3,7 +3,8 @@
 # machine with Rust it installs what it needs (Postgres 15 headers and
 # pg_cron, clang, cargo-pgrx), then runs every check and test: formatting,
 # clippy, the core's tests against statsmodels, the extension's #[pg_test]s
-# in a Postgres cluster it starts itself, and the integration script.
+# in a Postgres cluster it starts itself, the integration script, and the
+# loader's tests against Postgres and an S3-compatible server (s3s-fs).
 # Runs as root (it installs packages); clusters run as the postgres user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,9 @@ if ! cargo pgrx --version 2>/dev/null | grep -q " $PGRX_VERSION"; then
     cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
 fi
 grep -qs "pg15 = \"$PG_CONFIG\"" ~/.pgrx/config.toml || cargo pgrx init --pg15 "$PG_CONFIG"
+
+step "s3s-fs (the S3-compatible test server; checks signatures)"
+command -v s3s-fs >/dev/null || cargo install s3s-fs@0.14.1 --locked --features binary
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
 step "fmt"
@@ -36,8 +40,8 @@ cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets --release --features pg_test -- -D warnings
 
-step "core tests (release: the grid-search tests walk 72 orders forward)"
-cargo test --release -p arima
+step "core and loader unit tests (release: the grid-search tests walk 72 orders forward)"
+cargo test --release -p arima -p loader
 
 step "extension #[pg_test]s (a throw-away cluster run as postgres)"
 pgdata=$ROOT/target/pgrx-pgdata
@@ -48,5 +52,9 @@ cargo pgrx test pg15 --runas postgres --pgdata "$pgdata"
 step "integration: cancel, statement_timeout, pg_cron (release build installed)"
 cargo pgrx install --release --pg-config "$PG_CONFIG"
 bash tests/integration.sh
+
+step "loader against Postgres and s3s-fs"
+cargo build --release -p loader
+bash tests/loader.sh
 
 step "all tests passed"

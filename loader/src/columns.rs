@@ -32,20 +32,11 @@ const FIELDS: [Field; 10] = [
         required: true,
     },
     Field {
-        names: &[
-            "OP_CARRIER",
-            "Reporting_Airline",
-            "UniqueCarrier",
-            "Carrier",
-        ],
+        names: &["OP_CARRIER", "Reporting_Airline", "UniqueCarrier", "Carrier"],
         required: true,
     },
     Field {
-        names: &[
-            "OP_CARRIER_FL_NUM",
-            "Flight_Number_Reporting_Airline",
-            "FlightNum",
-        ],
+        names: &["OP_CARRIER_FL_NUM", "Flight_Number_Reporting_Airline", "FlightNum"],
         required: false,
     },
     Field {
@@ -128,11 +119,7 @@ impl Columns {
     /// Parses one row, or says what is wrong with it.
     pub fn parse(&self, rec: &csv::ByteRecord) -> Result<Flight, String> {
         if rec.len() != self.width {
-            return Err(format!(
-                "expected {} fields, found {}",
-                self.width,
-                rec.len()
-            ));
+            return Err(format!("expected {} fields, found {}", self.width, rec.len()));
         }
         let name = |i: usize| FIELDS[i].names[0];
         let required = |i: usize| -> Result<String, String> {
@@ -148,9 +135,7 @@ impl Columns {
             if v.is_empty() {
                 return Ok(None);
             }
-            let x: f64 = v
-                .parse()
-                .map_err(|_| format!("{}: invalid number {v:?}", name(i)))?;
+            let x: f64 = v.parse().map_err(|_| format!("{}: invalid number {v:?}", name(i)))?;
             if x.fract() != 0.0 || x.abs() > i32::MAX as f64 {
                 return Err(format!("{}: not a whole number {v:?}", name(i)));
             }
@@ -202,9 +187,7 @@ pub fn raw_line(rec: &csv::ByteRecord) -> String {
         .from_writer(Vec::new());
     let _ = w.write_byte_record(rec);
     let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes)
-        .trim_end_matches('\n')
-        .to_string()
+    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
 }
 
 #[cfg(test)]
@@ -225,9 +208,7 @@ mod tests {
     fn kaggle_row() {
         let c = Columns::from_header(&header(KAGGLE)).unwrap();
         let f = c
-            .parse(&row(
-                "2015-01-02,AA,1230.0,JFK,LAX,1745,1802.0,17.0,12.0,0.0,0.0,",
-            ))
+            .parse(&row("2015-01-02,AA,1230.0,JFK,LAX,1745,1802.0,17.0,12.0,0.0,0.0,"))
             .unwrap();
         assert_eq!(f.date, NaiveDate::from_ymd_opt(2015, 1, 2).unwrap());
         assert_eq!(
@@ -235,9 +216,7 @@ mod tests {
             (Some(1230), Some(1745), Some(1802), Some(17.0))
         );
         assert!(!f.cancelled);
-        let cancelled = c
-            .parse(&row("2015-01-02,AA,1,JFK,LAX,1745,,,,1.0,0.0,"))
-            .unwrap();
+        let cancelled = c.parse(&row("2015-01-02,AA,1,JFK,LAX,1745,,,,1.0,0.0,")).unwrap();
         assert_eq!((cancelled.dep_delay, cancelled.cancelled), (None, true));
     }
 
@@ -269,10 +248,7 @@ mod tests {
             err("2015-01-02,AA,1,JFK,LAX,1745,1802,abc,1,0,0,"),
             "DEP_DELAY: invalid number \"abc\""
         );
-        assert_eq!(
-            err("2015-01-02,AA,1,,LAX,1745,1802,3,1,0,0,"),
-            "ORIGIN is empty"
-        );
+        assert_eq!(err("2015-01-02,AA,1,,LAX,1745,1802,3,1,0,0,"), "ORIGIN is empty");
         assert_eq!(
             err("2015-01-02,AA,1,JFK,LAX,17x5,1802,3,1,0,0,"),
             "CRS_DEP_TIME: invalid number \"17x5\""

@@ -131,34 +131,31 @@ async fn from_files(args: &DetectArgs) -> Result<Vec<Daily>> {
     for src in &sources {
         let stream = source::open(src, &s3, Arc::new(AtomicU64::new(0))).await?;
         let name = src.to_string();
-        let partial = tokio::task::spawn_blocking(
-            move || -> Result<BTreeMap<(String, NaiveDate), (f64, i64)>> {
-                let mut csv = csv::ReaderBuilder::new()
-                    .flexible(true)
-                    .from_reader(SyncIoBridge::new(stream));
-                let header = csv
-                    .headers()
-                    .with_context(|| format!("{name}: cannot read the header"))?
-                    .clone();
-                let columns =
-                    Columns::from_header(&header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-                let mut acc = BTreeMap::new();
-                let mut rec = csv::ByteRecord::new();
-                while csv
-                    .read_byte_record(&mut rec)
-                    .with_context(|| format!("{name}: read failed"))?
-                {
-                    // Malformed rows are skipped here as the load would reject them.
-                    let Ok(f) = columns.parse(&rec) else { continue };
-                    if let Some(delay) = f.dep_delay {
-                        let e: &mut (f64, i64) = acc.entry((f.origin, f.date)).or_default();
-                        e.0 += delay;
-                        e.1 += 1;
-                    }
+        let partial = tokio::task::spawn_blocking(move || -> Result<BTreeMap<(String, NaiveDate), (f64, i64)>> {
+            let mut csv = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(SyncIoBridge::new(stream));
+            let header = csv
+                .headers()
+                .with_context(|| format!("{name}: cannot read the header"))?
+                .clone();
+            let columns = Columns::from_header(&header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            let mut acc = BTreeMap::new();
+            let mut rec = csv::ByteRecord::new();
+            while csv
+                .read_byte_record(&mut rec)
+                .with_context(|| format!("{name}: read failed"))?
+            {
+                // Malformed rows are skipped here as the load would reject them.
+                let Ok(f) = columns.parse(&rec) else { continue };
+                if let Some(delay) = f.dep_delay {
+                    let e: &mut (f64, i64) = acc.entry((f.origin, f.date)).or_default();
+                    e.0 += delay;
+                    e.1 += 1;
                 }
-                Ok(acc)
-            },
-        )
+            }
+            Ok(acc)
+        })
         .await??;
         for (k, (s, n)) in partial {
             let e = days.entry(k).or_default();
@@ -171,10 +168,7 @@ async fn from_files(args: &DetectArgs) -> Result<Vec<Daily>> {
         if args.year.is_some_and(|y| y != date.year()) {
             continue;
         }
-        if out
-            .last()
-            .is_none_or(|d| d.origin != origin || d.year != date.year())
-        {
+        if out.last().is_none_or(|d| d.origin != origin || d.year != date.year()) {
             out.push(Daily {
                 origin: origin.clone(),
                 year: date.year(),
@@ -205,11 +199,7 @@ fn band(det: &Result<Detection, ArimaError>, t: usize) -> Band {
 }
 
 /// Models, then days, in one transaction: the rows `refresh_year` writes.
-async fn write_database(
-    args: &DetectArgs,
-    series: &[Daily],
-    results: &[Result<Detection, ArimaError>],
-) -> Result<()> {
+async fn write_database(args: &DetectArgs, series: &[Daily], results: &[Result<Detection, ArimaError>]) -> Result<()> {
     let year = args.year.expect("checked when reading");
     let mut client = pg::connect(&pg::config()?).await?;
     let tx = client.transaction().await?;
@@ -273,13 +263,8 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
-fn write_summary_csv(
-    path: &PathBuf,
-    series: &[Daily],
-    results: &[Result<Detection, ArimaError>],
-) -> Result<()> {
-    let mut w = csv::Writer::from_path(path)
-        .with_context(|| format!("{}: cannot create", path.display()))?;
+fn write_summary_csv(path: &PathBuf, series: &[Daily], results: &[Result<Detection, ArimaError>]) -> Result<()> {
+    let mut w = csv::Writer::from_path(path).with_context(|| format!("{}: cannot create", path.display()))?;
     w.write_record([
         "date",
         "origin_airport",
@@ -315,8 +300,7 @@ fn write_models_csv(
     results: &[Result<Detection, ArimaError>],
     opts: &DetectOptions,
 ) -> Result<()> {
-    let mut w = csv::Writer::from_path(path)
-        .with_context(|| format!("{}: cannot create", path.display()))?;
+    let mut w = csv::Writer::from_path(path).with_context(|| format!("{}: cannot create", path.display()))?;
     w.write_record([
         "origin_airport",
         "year",

@@ -49,9 +49,8 @@ pub const KAGGLE_HEADER: [&str; 28] = [
 ];
 
 const BUSIEST: [&str; 30] = [
-    "ATL", "ORD", "DFW", "DEN", "LAX", "SFO", "PHX", "IAH", "LAS", "MSP", "MCO", "SEA", "DTW",
-    "BOS", "EWR", "CLT", "LGA", "SLC", "JFK", "BWI", "MDW", "DCA", "FLL", "SAN", "MIA", "PHL",
-    "TPA", "DAL", "HOU", "BNA",
+    "ATL", "ORD", "DFW", "DEN", "LAX", "SFO", "PHX", "IAH", "LAS", "MSP", "MCO", "SEA", "DTW", "BOS", "EWR", "CLT",
+    "LGA", "SLC", "JFK", "BWI", "MDW", "DCA", "FLL", "SAN", "MIA", "PHL", "TPA", "DAL", "HOU", "BNA",
 ];
 const CARRIERS: [&str; 10] = ["AA", "DL", "UA", "WN", "B6", "AS", "NK", "F9", "OO", "EV"];
 
@@ -129,7 +128,7 @@ pub fn run(args: &GenerateArgs, out: &Path) -> Result<u64> {
     let per_day = args.flights as f64 / ndays as f64;
     // Spread malformed lines evenly through the file.
     let every = if args.malformed > 0 {
-        (args.flights / args.malformed as u64).max(1)
+        (args.flights / (args.malformed as u64 + 1)).max(1)
     } else {
         u64::MAX
     };
@@ -147,27 +146,14 @@ pub fn run(args: &GenerateArgs, out: &Path) -> Result<u64> {
         let peak = holiday(date);
         for (a, origin) in codes.iter().enumerate() {
             let storm = rng.random::<f64>() < 0.012;
-            let base = per_day * weights[a] / total
-                * weekly
-                * (1.0 + 0.08 * season)
-                * if peak { 1.1 } else { 1.0 };
-            let n = (base + base.sqrt() * 0.3 * normal(&mut rng))
-                .round()
-                .max(0.0) as u64;
+            let base = per_day * weights[a] / total * weekly * (1.0 + 0.08 * season) * if peak { 1.1 } else { 1.0 };
+            let n = (base + base.sqrt() * 0.3 * normal(&mut rng)).round().max(0.0) as u64;
             let mean = 9.0
                 + 5.0 * season
                 + if peak { 8.0 } else { 0.0 }
-                + if storm {
-                    45.0 + 60.0 * rng.random::<f64>()
-                } else {
-                    0.0
-                }
+                + if storm { 45.0 + 60.0 * rng.random::<f64>() } else { 0.0 }
                 + 3.0 * normal(&mut rng)
-                + if date.weekday() == Weekday::Fri {
-                    3.0
-                } else {
-                    0.0
-                };
+                + if date.weekday() == Weekday::Fri { 3.0 } else { 0.0 };
             let cancel_p = if storm { 0.2 } else { 0.012 };
             for _ in 0..n {
                 let cancelled = rng.random::<f64>() < cancel_p;

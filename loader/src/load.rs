@@ -180,9 +180,7 @@ fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Resul
                     }),
                 }
             }
-            Err(e) if e.is_io_error() => {
-                return Err(e).with_context(|| format!("{name}: read failed at line {line}"))
-            }
+            Err(e) if e.is_io_error() => return Err(e).with_context(|| format!("{name}: read failed at line {line}")),
             Err(e) => {
                 read += 1;
                 let reason = format!("unreadable CSV: {e}");
@@ -318,12 +316,7 @@ pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Resul
 
 /// The atomic part: every loaded year replaces its partition, and the
 /// rejects are recorded, in one transaction.
-async fn swap_in(
-    client: &Client,
-    years: &[i32],
-    files: &[String],
-    rejects: &[Reject],
-) -> Result<()> {
+async fn swap_in(client: &Client, years: &[i32], files: &[String], rejects: &[Reject]) -> Result<()> {
     client.batch_execute("BEGIN").await?;
     let result: Result<()> = async {
         for &year in years {
@@ -348,10 +341,7 @@ async fn swap_in(
     }
     .await;
     match result {
-        Ok(()) => client
-            .batch_execute("COMMIT")
-            .await
-            .context("committing the load"),
+        Ok(()) => client.batch_execute("COMMIT").await.context("committing the load"),
         Err(e) => {
             let _ = client.batch_execute("ROLLBACK").await;
             Err(e)
@@ -362,10 +352,7 @@ async fn swap_in(
 /// Replaces the rejects recorded for these files by this run's.
 async fn record_rejects(client: &Client, files: &[String], rejects: &[Reject]) -> Result<()> {
     client
-        .execute(
-            "DELETE FROM flight_rejects WHERE source_file = ANY ($1)",
-            &[&files],
-        )
+        .execute("DELETE FROM flight_rejects WHERE source_file = ANY ($1)", &[&files])
         .await?;
     if rejects.is_empty() {
         return Ok(());

@@ -17,10 +17,7 @@ use arima::{DetectOptions, Grid, Order};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    version,
-    about = "Flight delay data into Postgres, and ARIMA anomalies out of it"
-)]
+#[command(version, about = "Flight delay data into Postgres, and ARIMA anomalies out of it")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -211,11 +208,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Schema => {
             let client = pg::connect(&pg::config()?).await?;
             pg::install_schema(&client).await?;
-            report(
-                cli.json,
-                "schema",
-                &serde_json::json!({ "installed": true }),
-            );
+            report(cli.json, "schema", &serde_json::json!({ "installed": true }));
         }
     }
     Ok(())
@@ -223,9 +216,7 @@ async fn run(cli: Cli) -> Result<()> {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

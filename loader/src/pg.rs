@@ -40,11 +40,7 @@ pub fn config() -> Result<Config> {
 /// A new connection, its driver task spawned.
 pub async fn connect(config: &Config) -> Result<Client> {
     let (client, conn) = config.connect(NoTls).await.map_err(|e| {
-        let hosts: Vec<String> = config
-            .get_hosts()
-            .iter()
-            .map(|h| format!("{h:?}"))
-            .collect();
+        let hosts: Vec<String> = config.get_hosts().iter().map(|h| format!("{h:?}")).collect();
         anyhow!(
             "cannot connect to Postgres ({}, port {:?}): {e}",
             hosts.join(","),
@@ -72,8 +68,5 @@ pub async fn require_schema(client: &Client) -> Result<()> {
 
 /// Installs the plain-SQL schema (no extension needed).
 pub async fn install_schema(client: &Client) -> Result<()> {
-    client
-        .batch_execute(SCHEMA_SQL)
-        .await
-        .context("installing the schema")
+    client.batch_execute(SCHEMA_SQL).await.context("installing the schema")
 }

@@ -78,11 +78,10 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match e.as_service_error() {
-        Some(se) => anyhow!(
-            "{what}: S3 said {}: {}",
-            se.code().unwrap_or("an error"),
-            se.message().unwrap_or("no message")
-        ),
+        Some(se) => match se.message() {
+            Some(msg) => anyhow!("{what}: S3 said {}: {msg}", se.code().unwrap_or("an error")),
+            None => anyhow!("{what}: S3 said {}", se.code().unwrap_or("an error")),
+        },
         None => anyhow!("{what}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)),
     }
 }
@@ -99,14 +98,7 @@ pub async fn expand(specs: &[String], s3: &S3) -> Result<Vec<Source>> {
             if key.is_empty() || key.ends_with('/') {
                 out.extend(list_prefix(s3, bucket, key).await?);
             } else {
-                let client = s3.client().await;
-                client
-                    .head_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .send()
-                    .await
-                    .map_err(|e| s3_error(spec, e))?;
+                check_object(s3, bucket, key).await?;
                 out.push(Source::S3 {
                     bucket: bucket.into(),
                     key: key.into(),
@@ -131,6 +123,27 @@ pub async fn expand(specs: &[String], s3: &S3) -> Result<Vec<Source>> {
         }
     }
     Ok(out)
+}
+
+fn status<E>(e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Option<u16> {
+    e.raw_response().map(|r| r.status().as_u16())
+}
+
+/// Fails with "no such bucket" or "no such key" when the object is missing
+/// (a HEAD answer has no body to say which).
+async fn check_object(s3: &S3, bucket: &str, key: &str) -> Result<()> {
+    let client = s3.client().await;
+    match client.head_object().bucket(bucket).key(key).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if status(&e) == Some(404) => match client.head_bucket().bucket(bucket).send().await {
+            Err(be) if status(&be) == Some(404) => bail!("s3://{bucket}: no such bucket"),
+            _ => bail!("s3://{bucket}/{key}: no such key"),
+        },
+        Err(e) if status(&e) == Some(403) => {
+            bail!("s3://{bucket}/{key}: access denied (403): check the credentials and the bucket's policy")
+        }
+        Err(e) => Err(s3_error(&format!("s3://{bucket}/{key}"), e)),
+    }
 }
 
 async fn list_prefix(s3: &S3, bucket: &str, prefix: &str) -> Result<Vec<Source>> {
@@ -166,11 +179,7 @@ struct Counting<R> {
 }
 
 impl<R: AsyncRead + Unpin> AsyncRead for Counting<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         self.bytes
@@ -200,10 +209,7 @@ pub async fn open(src: &Source, s3: &S3, bytes: Arc<AtomicU64>) -> Result<Stream
         }
     };
     let mut reader = BufReader::with_capacity(1 << 20, Counting { inner: raw, bytes });
-    let head = reader
-        .fill_buf()
-        .await
-        .with_context(|| format!("{src}: cannot read"))?;
+    let head = reader.fill_buf().await.with_context(|| format!("{src}: cannot read"))?;
     Ok(match head {
         [0x1f, 0x8b, ..] => {
             let mut d = GzipDecoder::new(reader);

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The loader against real parts: a Postgres cluster with the extension and
+# an S3-compatible server (s3s-fs, which checks request signatures) on
+# 127.0.0.1. Covers S3 and local sources, gzip and zstd, both schemas,
+# idempotent reload, a kill mid-load, reject accounting and each bad input's
+# message, and that `detect` writes what `refresh_year` writes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/pg.sh
+
+ROOT=$PWD/target/loader-test
+PORT=${LOADER_PG_PORT:-54333}
+S3_PORT=${LOADER_S3_PORT:-54334}
+LOADER=$PWD/target/release/loader
+rm -rf "$ROOT" && mkdir -p "$ROOT/s3/flights/raw" "$ROOT/files"
+pg_start "$ROOT/pg" "$PORT"
+s3s-fs --host 127.0.0.1 --port "$S3_PORT" --access-key test-key --secret-key test-secret "$ROOT/s3" >"$ROOT/s3.log" 2>&1 &
+S3_PID=$!
+trap 'kill $S3_PID 2>/dev/null; pg_stop "$ROOT/pg"' EXIT
+
+export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
+export AWS_ACCESS_KEY_ID=test-key AWS_SECRET_ACCESS_KEY=test-secret AWS_REGION=us-east-1
+export AWS_ENDPOINT_URL=http://127.0.0.1:$S3_PORT AWS_EC2_METADATA_DISABLED=true
+sql() { psql -v ON_ERROR_STOP=1 -qAtX "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+# expect_error MESSAGE COMMAND...: the command fails and says MESSAGE.
+expect_error() {
+    local msg=$1; shift
+    local out rc=0
+    out=$("$@" 2>&1) || rc=$?
+    [ "$rc" != 0 ] || fail "expected failure: $*"
+    grep -qF -- "$msg" <<<"$out" || fail "expected '$msg' from: $*; got: $out"
+}
+flights() { sql -c "SELECT count(*) FROM flights WHERE fl_date >= make_date($1,1,1) AND fl_date < make_date($1+1,1,1)"; }
+
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$S3_PORT") 2>/dev/null && break; sleep 0.1; done
+sql -c "CREATE EXTENSION airline_anomalies"
+
+# Inputs: 2015 gzip and 2016 zstd (Kaggle schema, with malformed lines), 2017 in the BTS schema.
+$LOADER generate --year 2015 --airports 12 --flights 60000 --malformed 6 --out "$ROOT/s3/flights/raw/2015.csv.gz" >/dev/null 2>&1
+$LOADER generate --year 2016 --airports 12 --flights 40000 --seed 7 --out "$ROOT/s3/flights/raw/2016.csv.zst" >/dev/null 2>&1
+python3 - "$ROOT/files/bts-2017-01.csv" <<'PY'
+import csv, datetime, random, sys
+random.seed(3)
+with open(sys.argv[1], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["Year", "FlightDate", "Reporting_Airline", "Flight_Number_Reporting_Airline", "Origin", "Dest",
+                "CRSDepTime", "DepTime", "DepDelay", "Cancelled", "Diverted"])
+    for day in range(31):
+        date = datetime.date(2017, 1, 1) + datetime.timedelta(day)
+        for origin in ("ATL", "ORD", "DEN"):
+            for _ in range(20):
+                w.writerow([2017, date.isoformat(), "DL", random.randint(1, 3000), origin, "LAX", "0930", "0941",
+                            f"{random.gauss(10, 15):.2f}", "0.00", "0.00"])
+PY
+cp "$ROOT/s3/flights/raw/2015.csv.gz" "$ROOT/files/2015.csv.gz"
+
+# 1. One S3 object (gzip), with reject accounting.
+out=$($LOADER load s3://flights/raw/2015.csv.gz --json)
+read_=$(json rows_read <<<"$out"); loaded=$(json loaded <<<"$out"); rejected=$(json rejected <<<"$out")
+[ "$read_" = $((loaded + rejected)) ] || fail "rows read $read_ != loaded $loaded + rejected $rejected"
+[ "$rejected" = 6 ] || fail "expected 6 rejects, got $rejected"
+[ "$(flights 2015)" = "$loaded" ] || fail "flights 2015 $(flights 2015) != loaded $loaded"
+[ "$(sql -c "SELECT count(*) FROM flight_rejects WHERE source_file = 's3://flights/raw/2015.csv.gz' AND line > 1 AND reason <> '' AND raw <> ''")" = 6 ] \
+    || fail "rejects not recorded with file, line, reason and raw text"
+sql -c "SELECT reason FROM flight_rejects ORDER BY line" | sort -u | grep -q "expected 28 fields, found 12" || fail "reject reason"
+pass "S3 gzip object: read = loaded + rejected, rejects kept with line and reason"
+
+# 2. Loading the same file again leaves one copy (and one set of rejects).
+$LOADER load s3://flights/raw/2015.csv.gz --json >/dev/null
+[ "$(flights 2015)" = "$loaded" ] || fail "reload duplicated rows"
+[ "$(sql -c "SELECT count(*) FROM flight_rejects")" = 6 ] || fail "reload duplicated rejects"
+pass "idempotent reload"
+
+# 3. An S3 prefix: every object under it, zstd included.
+out=$($LOADER load s3://flights/raw/ --json)
+[ "$(json years <<<"$out")" = "[2015, 2016]" ] || fail "prefix years: $out"
+[ "$(flights 2016)" -gt 30000 ] || fail "2016 (zstd) not loaded"
+pass "S3 prefix with gzip and zstd"
+
+# 4. Local files: a glob, and the BTS schema; other years stay as they were.
+before2016=$(flights 2016)
+out=$($LOADER load "$ROOT/files/bts-*.csv" --json)
+[ "$(flights 2017)" = 1860 ] || fail "BTS file: $(flights 2017) rows"
+[ "$(flights 2016)" = "$before2016" ] || fail "loading 2017 touched 2016"
+$LOADER load "$ROOT/files/2015.csv.gz" --json >/dev/null
+[ "$(flights 2015)" = "$loaded" ] || fail "local gzip"
+pass "local glob, BTS schema, local gzip"
+
+# 5. A kill mid-load leaves the previous year intact, and the next load works.
+$LOADER generate --year 2015 --airports 30 --flights 3000000 --out "$ROOT/files/big-2015.csv" >/dev/null 2>&1
+$LOADER load "$ROOT/files/big-2015.csv" >/dev/null 2>&1 &
+LOAD_PID=$!
+for _ in $(seq 300); do
+    n=$(sql -c "SELECT CASE WHEN to_regclass('flights_load_2015') IS NULL THEN 0 ELSE (SELECT count(*) FROM flights_load_2015) END" 2>/dev/null || echo 0)
+    [ "$n" -gt 0 ] && break
+    sleep 0.1
+done
+kill -9 $LOAD_PID; wait $LOAD_PID 2>/dev/null || true
+[ "$n" -gt 0 ] || fail "the big load never started copying"
+[ "$(flights 2015)" = "$loaded" ] || fail "kill mid-load changed 2015: $(flights 2015)"
+$LOADER load s3://flights/raw/2015.csv.gz --json >/dev/null
+[ "$(flights 2015)" = "$loaded" ] || fail "load after a kill"
+pass "kill -9 mid-load: previous year intact, next load fine"
+
+# 6. Bad input: one clear message each, nothing changed.
+snapshot=$(sql -c "SELECT count(*) FROM flights")
+expect_error "s3://nope: no such bucket" $LOADER load s3://nope/raw/2015.csv.gz
+expect_error "s3://flights/raw/missing.csv.gz: no such key" $LOADER load s3://flights/raw/missing.csv.gz
+expect_error "no objects under this prefix" $LOADER load s3://flights/none/
+expect_error "access denied (403)" env AWS_SECRET_ACCESS_KEY=wrong $LOADER load s3://flights/raw/2015.csv.gz
+expect_error "SignatureDoesNotMatch" env AWS_SECRET_ACCESS_KEY=wrong $LOADER load s3://flights/raw/
+expect_error "cannot connect to Postgres" env PGPORT=1 $LOADER load s3://flights/raw/2015.csv.gz
+printf 'FL_DATE,OP_CARRIER,ORIGIN,DEST\n2015-01-01,AA,JFK,LAX\n' >"$ROOT/files/no-delay.csv"
+expect_error "missing required column DEP_DELAY" $LOADER load "$ROOT/files/no-delay.csv"
+expect_error "no such file" $LOADER load "$ROOT/files/absent.csv"
+# Too many malformed rows: refused, rejects kept, nothing replaced.
+$LOADER generate --year 2015 --airports 3 --flights 2000 --malformed 100 --out "$ROOT/files/bad-2015.csv" >/dev/null 2>&1
+expect_error "above --max-reject-ratio" $LOADER load "$ROOT/files/bad-2015.csv" --max-reject-ratio 0.01
+[ "$(sql -c "SELECT count(*) FROM flight_rejects WHERE source_file LIKE '%bad-2015.csv'")" = 100 ] || fail "refused load lost its rejects"
+[ "$(sql -c "SELECT count(*) FROM flights")" = "$snapshot" ] || fail "a failed load changed flights"
+[ "$(sql -c "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'flights_load_%'")" = 0 ] || fail "staging tables left behind"
+pass "bad bucket, key, credentials, database, column, file, reject ratio: clear messages, nothing changed"
+
+# 7. detect writes exactly what refresh_year writes; --airport touches only that airport.
+digest() { sql -c "SELECT md5(string_agg(s::text, ',' ORDER BY date, origin_airport)) FROM airport_daily_summary s WHERE date >= '2015-01-01' AND date < '2016-01-01'"; }
+models() { sql -c "SELECT md5(string_agg(format('%s %s %s %s %s %s %s', origin_airport, p, d, q, params, lower_clip, skip_reason), ',' ORDER BY origin_airport)) FROM airport_models WHERE year = 2015"; }
+sql -c "SELECT refresh_year(2015)" >/dev/null
+by_extension=$(digest); models_extension=$(models)
+sql -c "DELETE FROM airport_daily_summary; DELETE FROM airport_models"
+$LOADER detect --year 2015 --json >/dev/null
+[ "$(digest)" = "$by_extension" ] || fail "detect rows differ from refresh_year's"
+[ "$(models)" = "$models_extension" ] || fail "detect models differ from refresh_year's"
+$LOADER detect --year 2015 --airport ATL --order 1,0,0 --json >/dev/null
+[ "$(sql -c "SELECT count(*) FROM airport_models WHERE year = 2015 AND p = 1")" = 1 ] || fail "--airport"
+[ "$(sql -c "SELECT count(DISTINCT origin_airport) FROM airport_daily_summary WHERE date < '2016-01-01'")" = 12 ] || fail "--airport removed other airports"
+pass "detect = refresh_year, and --airport stays within its airport"
+
+# 8. detect with no database: raw files from S3 to a CSV of summary rows.
+out=$(env PGPORT=1 $LOADER detect --input s3://flights/raw/2016.csv.zst --out "$ROOT/summary.csv" --models "$ROOT/models.csv" --json)
+[ "$(head -1 "$ROOT/summary.csv")" = "date,origin_airport,average_dep_delay,flights,dep_delay_anomaly,dep_delay_pred,dep_delay_higher_ci,dep_delay_lower_ci" ] || fail "summary header"
+[ "$(($(wc -l <"$ROOT/summary.csv") - 1))" = "$(json days <<<"$out")" ] || fail "summary rows"
+[ "$(($(wc -l <"$ROOT/models.csv") - 1))" = 12 ] || fail "model rows"
+pass "detect --input from S3 to CSV, no database"
+echo "loader: all passed"
