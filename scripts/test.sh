@@ -15,7 +15,7 @@ PGRX_VERSION=0.18.0
 step() { echo; echo "== $*"; }
 
 step "system packages"
-packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron libclang-dev clang sudo python3)
+packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron libclang-dev clang sudo python3 python3-venv bc)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -56,5 +56,9 @@ bash tests/integration.sh
 step "loader against Postgres and s3s-fs"
 cargo build --release -p loader
 bash tests/loader.sh
+
+step "infra: CloudFormation templates pass cfn-lint"
+[ -x target/venv-cfn/bin/cfn-lint ] || { python3 -m venv target/venv-cfn && target/venv-cfn/bin/pip install -q cfn-lint==1.58.0; }
+target/venv-cfn/bin/cfn-lint infra/*.yaml
 
 step "all tests passed"

@@ -93,13 +93,14 @@ pass "local glob, BTS schema, local gzip"
 $LOADER generate --year 2015 --airports 30 --flights 3000000 --out "$ROOT/files/big-2015.csv" >/dev/null 2>&1
 $LOADER load "$ROOT/files/big-2015.csv" >/dev/null 2>&1 &
 LOAD_PID=$!
-for _ in $(seq 300); do
-    n=$(sql -c "SELECT CASE WHEN to_regclass('flights_load_2015') IS NULL THEN 0 ELSE (SELECT count(*) FROM flights_load_2015) END" 2>/dev/null || echo 0)
-    [ "$n" -gt 0 ] && break
-    sleep 0.1
+# Rows in flight are only visible to pg_stat_progress_copy until the COPY commits.
+for _ in $(seq 600); do
+    n=$(sql -c "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy WHERE relid = to_regclass('flights_load_2015')")
+    [ "$n" -gt 100000 ] && break
+    sleep 0.05
 done
 kill -9 $LOAD_PID; wait $LOAD_PID 2>/dev/null || true
-[ "$n" -gt 0 ] || fail "the big load never started copying"
+[ "$n" -gt 100000 ] || fail "the big load never started copying"
 [ "$(flights 2015)" = "$loaded" ] || fail "kill mid-load changed 2015: $(flights 2015)"
 $LOADER load s3://flights/raw/2015.csv.gz --json >/dev/null
 [ "$(flights 2015)" = "$loaded" ] || fail "load after a kill"
