@@ -49,8 +49,8 @@ root, gz_bytes, peer, clean_bytes = pathlib.Path(sys.argv[1]), int(sys.argv[2]),
 load = json.loads((root / "load.json").read_text())
 det = json.loads((root / "detect.json").read_text())
 rss_mb = int((root / "rss").read_text().split()[-1]) / 1024
-rows, secs = load["rows_read"], load["seconds"]
-ours_rps, peer_rps = rows / secs, load["loaded"] / peer
+rows, secs, copy_secs = load["rows_read"], load["seconds"], load["copy_seconds"]
+ours_rps, copy_rps, peer_rps = rows / secs, rows / copy_secs, load["loaded"] / peer
 begin, end = "<!-- load:begin -->", "<!-- load:end -->"
 section = f"""{begin}
 ## Loading a year (`scripts/bench_load.sh`)
@@ -60,11 +60,13 @@ Measured {datetime.date.today()}: a synthetic 2015 from `loader generate` ({rows
 
 | what | rows/s | MB/s | time |
 |---|---|---|---|
-| `loader load s3://raw/2015.csv.gz`: stream, gunzip, parse 28 columns, binary COPY, index, swap the year in | {ours_rps:,.0f} | {gz_bytes / 1e6 / secs:.1f} compressed | {secs:.1f} s |
+| `loader load s3://raw/2015.csv.gz`, up to the end of the COPY: stream, gunzip, parse 28 columns, binary COPY | {copy_rps:,.0f} | {gz_bytes / 1e6 / copy_secs:.1f} compressed | {copy_secs:.1f} s |
+| the same run in full: then index (origin, fl_date), CHECK, ANALYZE, and swap the year in | {ours_rps:,.0f} | | {secs:.1f} s |
 | peer: `psql \\copy` of the same rows already cleaned (11 columns, plain CSV, {clean_bytes / 1e6:.0f} MB) into an empty table, no index | {peer_rps:,.0f} | {clean_bytes / 1e6 / peer:.1f} | {peer:.1f} s |
 
-The loader reaches {100 * ours_rps / peer_rps:.0f} % of `\\copy`'s row rate (target ≥ 90 %) while also decompressing,
-parsing the raw 28-column rows, building the (origin, date) index and swapping the partition. Peak memory
+Like for like (rows into a table, no index), the loader reaches {100 * copy_rps / peer_rps:.0f} % of `\\copy`'s row rate (target ≥ 90 %)
+while also decompressing and parsing the raw 28-column rows; the whole run, index and swap included, {100 * ours_rps / peer_rps:.0f} %.
+The loader sends binary COPY; a text-COPY variant was not built, so which pays more is not measured yet. Peak memory
 (maximum resident set) of the loader: {rss_mb:.0f} MB, flat in the file size: the object is streamed and rows go to the
 database in batches of 4,096.
 

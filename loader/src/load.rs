@@ -38,6 +38,9 @@ pub struct Summary {
     pub rejected: u64,
     pub years: Vec<i32>,
     pub bytes: u64,
+    /// Until every row was COPYed (read, decompress, parse, COPY).
+    pub copy_seconds: f64,
+    /// The whole run: the COPYs, then indexing and the swap.
     pub seconds: f64,
 }
 
@@ -133,21 +136,27 @@ impl Stage {
         Ok(())
     }
 
-    /// Ends the COPY and prepares the table to be attached without a scan.
-    async fn finish(mut self, year: i32) -> Result<Client> {
+    /// Ends the COPY (the rows are then committed in the staging table).
+    async fn end_copy(mut self) -> Result<Client> {
         self.writer.as_mut().finish().await?;
-        let table = staging(year);
-        let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
-        self.client
-            .batch_execute(&format!(
-                "ALTER TABLE {table} ADD CONSTRAINT {table}_year CHECK (fl_date >= '{from}' AND fl_date < '{to}');
-                 CREATE INDEX ON {table} (origin, fl_date);
-                 ANALYZE {table};"
-            ))
-            .await
-            .with_context(|| format!("indexing {table}"))?;
         Ok(self.client)
     }
+}
+
+/// Prepares a filled staging table to be attached without a scan.
+async fn prepare(client: &Client, year: i32) -> Result<()> {
+    let table = staging(year);
+    let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
+    client
+        .batch_execute(&format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {table}_year CHECK (fl_date >= '{from}' AND fl_date < '{to}');
+                 SET maintenance_work_mem = '256MB';
+                 CREATE INDEX ON {table} (origin, fl_date);
+                 ANALYZE {table};"
+        ))
+        .await
+        .with_context(|| format!("indexing {table}"))?;
+    Ok(())
 }
 
 /// Reads one source on a blocking thread, sending parsed rows and rejects.
@@ -285,7 +294,11 @@ pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Resul
         Ok(()) => {
             let mut finished = Vec::new();
             for (year, stage) in std::mem::take(&mut stages) {
-                finished.push((year, stage.finish(year).await?));
+                finished.push((year, stage.end_copy().await?));
+            }
+            summary.copy_seconds = start.elapsed().as_secs_f64();
+            for (year, client) in &finished {
+                prepare(client, *year).await?;
             }
             swap_in(&main, &summary.years, &files, &rejects).await?;
             drop(finished); // releases the per-year locks
