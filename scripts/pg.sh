@@ -9,10 +9,13 @@ as_pg() {
 }
 
 # pg_start DIR PORT [postgres -c settings...]: initdb if needed, then start
-# listening on 127.0.0.1:PORT only, sockets in DIR.
+# listening on 127.0.0.1:PORT only, sockets in DIR (nothing if running).
 pg_start() {
     local dir=$1 port=$2
     shift 2
+    if [ -f "$dir/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+        return 0
+    fi
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
     if [ ! -f "$dir/PG_VERSION" ]; then

@@ -145,4 +145,15 @@ out=$(env PGPORT=1 $LOADER detect --input s3://flights/raw/2016.csv.zst --out "$
 [ "$(($(wc -l <"$ROOT/summary.csv") - 1))" = "$(json days <<<"$out")" ] || fail "summary rows"
 [ "$(($(wc -l <"$ROOT/models.csv") - 1))" = 12 ] || fail "model rows"
 pass "detect --input from S3 to CSV, no database"
+# 9. plot: two PNGs per airport-year, to a directory and to S3 ({year}/{origin}/...).
+out=$($LOADER plot --year 2015 --out "$ROOT/plots" --json)
+[ "$(json files <<<"$out")" = 24 ] || fail "plot files: $out"
+for f in daily_average_delay_departure daily_flights; do
+    head -c 8 "$ROOT/plots/2015/ATL/$f.png" | od -An -tx1 | grep -q "89 50 4e 47 0d 0a 1a 0a" || fail "$f.png is not a PNG"
+done
+$LOADER plot --year 2015 --airport ATL --svg --out s3://flights/plots --json >/dev/null
+ls "$ROOT/s3/flights/plots/2015/ATL/" | sort | tr '\n' ' ' | grep -q "daily_average_delay_departure.png daily_average_delay_departure.svg daily_flights.png daily_flights.svg" \
+    || fail "S3 plot keys: $(ls -R "$ROOT/s3/flights/plots")"
+cmp -s "$ROOT/plots/2015/ATL/daily_flights.png" "$ROOT/s3/flights/plots/2015/ATL/daily_flights.png" || fail "plots differ between runs"
+pass "plot to a directory and to S3, deterministic"
 echo "loader: all passed"

@@ -7,6 +7,7 @@ mod detect;
 mod generate;
 mod load;
 mod pg;
+mod plot;
 mod source;
 
 use std::path::PathBuf;
@@ -81,6 +82,22 @@ enum Command {
         /// Output file; .gz or .zst compress.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Render the two charts per airport-year from airport_daily_summary.
+    Plot {
+        #[arg(long)]
+        year: i32,
+        /// Only these airports (repeatable).
+        #[arg(long = "airport")]
+        airports: Vec<String>,
+        /// A directory, or s3://bucket/prefix; files go to {year}/{origin}/*.png.
+        #[arg(long)]
+        out: String,
+        /// Also write SVG versions.
+        #[arg(long)]
+        svg: bool,
+        #[command(flatten)]
+        s3: S3Args,
     },
     /// Install the plain-SQL schema (tables and view) where the extension cannot be installed.
     Schema,
@@ -204,6 +221,22 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let rows = tokio::task::spawn_blocking(move || generate::run(&args, &out)).await??;
             report(cli.json, "generated", &serde_json::json!({ "rows": rows }));
+        }
+        Command::Plot {
+            year,
+            airports,
+            out,
+            svg,
+            s3,
+        } => {
+            let args = plot::PlotArgs {
+                year,
+                airports,
+                out,
+                svg,
+                endpoint_url: s3.endpoint_url,
+            };
+            report(cli.json, "plotted", &plot::run(&args).await?);
         }
         Command::Schema => {
             let client = pg::connect(&pg::config()?).await?;

