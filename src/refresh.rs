@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use arima::{detect_many, ArimaError, Detection, FittedArima, ModelSummary, Params};
+use arima::{detect_many, summary_columns, ArimaError, Detection, FittedArima, ModelSummary, Params};
 use pgrx::datum::Date;
 use pgrx::prelude::*;
 
@@ -27,15 +27,7 @@ type DayRow = (
 fn day_rows(day: &Daily, det: &Result<Detection, ArimaError>) -> Vec<DayRow> {
     (0..day.dates.len())
         .map(|t| {
-            let (flag, pred, hi, lo) = match det {
-                Ok(d) => (
-                    Some(d.anomaly[t]),
-                    Some(d.predicted[t]),
-                    Some(d.upper[t]),
-                    Some(d.lower[t]),
-                ),
-                Err(_) => (None, None, None, None),
-            };
+            let (flag, pred, hi, lo) = summary_columns(det, t);
             (
                 day.dates[t],
                 day.origin.clone(),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use arima::{detect_many, ArimaError, Cancel, DetectOptions, Detection, ModelSummary};
+use arima::{detect_many, summary_columns, ArimaError, Cancel, DetectOptions, Detection, ModelSummary};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use tokio_util::io::SyncIoBridge;
@@ -183,21 +183,6 @@ async fn from_files(args: &DetectArgs) -> Result<Vec<Daily>> {
     Ok(out)
 }
 
-/// The columns of `airport_daily_summary` for one day.
-type Band = (Option<bool>, Option<f64>, Option<f64>, Option<f64>);
-
-fn band(det: &Result<Detection, ArimaError>, t: usize) -> Band {
-    match det {
-        Ok(d) => (
-            Some(d.anomaly[t]),
-            Some(d.predicted[t]),
-            Some(d.upper[t]),
-            Some(d.lower[t]),
-        ),
-        Err(_) => (None, None, None, None),
-    }
-}
-
 /// Models, then days, in one transaction: the rows `refresh_year` writes.
 async fn write_database(args: &DetectArgs, series: &[Daily], results: &[Result<Detection, ArimaError>]) -> Result<()> {
     let year = args.year.expect("checked when reading");
@@ -235,7 +220,7 @@ async fn write_database(args: &DetectArgs, series: &[Daily], results: &[Result<D
     let (mut flags, mut preds, mut highs, mut lows) = (vec![], vec![], vec![], vec![]);
     for (s, r) in series.iter().zip(results) {
         for t in 0..s.dates.len() {
-            let (flag, pred, hi, lo) = band(r, t);
+            let (flag, pred, hi, lo) = summary_columns(r, t);
             dates.push(s.dates[t]);
             origins.push(s.origin.clone());
             means.push(s.mean_delay[t]);
@@ -277,7 +262,7 @@ fn write_summary_csv(path: &PathBuf, series: &[Daily], results: &[Result<Detecti
     ])?;
     for (s, r) in series.iter().zip(results) {
         for t in 0..s.dates.len() {
-            let (flag, pred, hi, lo) = band(r, t);
+            let (flag, pred, hi, lo) = summary_columns(r, t);
             w.write_record([
                 s.dates[t].to_string(),
                 s.origin.clone(),

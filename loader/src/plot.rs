@@ -63,10 +63,44 @@ fn register_font() {
     });
 }
 
-fn date_range(a: &AirportYear) -> std::ops::Range<NaiveDate> {
+/// A chart with days on the x axis.
+type DatedChart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedDate<NaiveDate>, Y>>;
+
+/// The frame both charts share: caption, dated x axis, labelled y axis.
+fn frame<'a, DB: DrawingBackend, Y: plotters::coord::ranged1d::AsRangedCoord>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    a: &AirportYear,
+    caption: String,
+    y: Y,
+    y_desc: &str,
+) -> Result<DatedChart<'a, DB, Y::CoordDescType>>
+where
+    DB::ErrorType: 'static,
+    Y::Value: std::fmt::Debug,
+    Y::CoordDescType: plotters::coord::ranged1d::ValueFormatter<Y::Value>,
+{
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(60)
+        .build_cartesian_2d(date_range(a), y)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    chart
+        .configure_mesh()
+        .x_labels(12)
+        .x_label_formatter(&|d: &NaiveDate| d.format("%b %d").to_string())
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(chart)
+}
+
+fn date_range(a: &AirportYear) -> plotters::coord::types::RangedDate<NaiveDate> {
     let first = a.days.first().map_or(NaiveDate::MIN, |d| d.date);
     let last = a.days.last().map_or(NaiveDate::MIN, |d| d.date);
-    first..last + Days::new(1)
+    (first..last + Days::new(1)).into()
 }
 
 /// Observed vs predicted delay with the band.
@@ -91,21 +125,7 @@ where
         .flatten();
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
     let pad = ((hi - lo) * 0.05).max(1.0);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(60)
-        .build_cartesian_2d(date_range(a), (lo - pad)..(hi + pad))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    chart
-        .configure_mesh()
-        .x_labels(12)
-        .x_label_formatter(&|d: &NaiveDate| d.format("%b %d").to_string())
-        .y_desc("minutes")
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut chart = frame(&root, a, title, (lo - pad)..(hi + pad), "minutes")?;
     let band: Vec<(NaiveDate, f64, f64)> = a
         .days
         .iter()
@@ -167,21 +187,8 @@ where
 {
     root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
     let max = a.days.iter().map(|d| d.flights).max().unwrap_or(1).max(1);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{} {} – daily flights", a.origin, a.year), ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(60)
-        .build_cartesian_2d(date_range(a), 0i64..(max + max / 10 + 1))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    chart
-        .configure_mesh()
-        .x_labels(12)
-        .x_label_formatter(&|d: &NaiveDate| d.format("%b %d").to_string())
-        .y_desc("flights")
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let caption = format!("{} {} – daily flights", a.origin, a.year);
+    let mut chart = frame(&root, a, caption, 0i64..(max + max / 10 + 1), "flights")?;
     let bars = |flag: bool, colour: RGBColor| {
         a.days
             .iter()

@@ -59,6 +59,24 @@ pub struct Detection {
     pub level: f64,
 }
 
+/// Day `t`'s modelled columns of a summary row, in the table's order:
+/// flag, prediction, upper band, lower band; all `None` when the series
+/// was skipped. The extension and the loader both write these.
+pub fn summary_columns(
+    result: &Result<Detection, ArimaError>,
+    t: usize,
+) -> (Option<bool>, Option<f64>, Option<f64>, Option<f64>) {
+    match result {
+        Ok(d) => (
+            Some(d.anomaly[t]),
+            Some(d.predicted[t]),
+            Some(d.upper[t]),
+            Some(d.lower[t]),
+        ),
+        Err(_) => (None, None, None, None),
+    }
+}
+
 /// The clip levels of the replaced system: the lower band's own 1st
 /// percentile and the upper band's own 99th (numpy's linear rule).
 pub fn clip_levels(lower: &Array1<f64>, upper: &Array1<f64>) -> (f64, f64) {

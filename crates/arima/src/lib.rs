@@ -34,7 +34,8 @@ mod start;
 mod stats;
 
 pub use anomaly::{
-    clip_levels, detect, detect_many, detect_until, flag, DetectOptions, Detection, ModelSummary, MIN_POINTS,
+    clip_levels, detect, detect_many, detect_until, flag, summary_columns, DetectOptions, Detection, ModelSummary,
+    MIN_POINTS,
 };
 pub use cancel::Cancel;
 pub use error::ArimaError;
