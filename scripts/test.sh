@@ -4,7 +4,8 @@
 # pg_cron, clang, cargo-pgrx), then runs every check and test: formatting,
 # clippy, the core's tests against statsmodels, the extension's #[pg_test]s
 # in a Postgres cluster it starts itself, the integration script, and the
-# loader's tests against Postgres and an S3-compatible server (s3s-fs).
+# loader's tests against Postgres and an S3-compatible server (s3s-fs), the
+# Superset dashboard imported into a real Superset, and cfn-lint on infra/.
 # Runs as root (it installs packages); clusters run as the postgres user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,9 @@ bash tests/integration.sh
 step "loader against Postgres and s3s-fs"
 cargo build --release -p loader
 bash tests/loader.sh
+
+step "Superset: the bundle imported into a real Superset, charts checked through its API"
+bash tests/superset.sh
 
 step "infra: CloudFormation templates pass cfn-lint"
 [ -x target/venv-cfn/bin/cfn-lint ] || { python3 -m venv target/venv-cfn && target/venv-cfn/bin/pip install -q cfn-lint==1.58.0; }

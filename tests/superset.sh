@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The Superset dashboard, for real: a Postgres cluster filled by the pipeline
+# (the bundled sample, loaded and refreshed), the read-only role from
+# sql/superset_role.sql, Superset 6.1.0 in a venv with a test-only config
+# (public role like Alpha, so reading the API needs no login), the bundle
+# imported by an admin with superset/import.sh, and each chart's saved query checked through
+# /api/v1/chart/<id>/data/ against SQL. With --screenshot FILE it also takes
+# a headless Chromium screenshot of the dashboard.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/pg.sh
+ROOT=$PWD/target/superset-test
+PORT=${SUPERSET_PG_PORT:-54337}
+WEB=${SUPERSET_PORT:-54338}
+VENV=$PWD/target/venv-superset
+SHOT=""
+[ "${1:-}" = --screenshot ] && SHOT=$(realpath -m "$2")
+
+fail() { echo "FAIL: $*" >&2; tail -20 "$ROOT/superset.log" >&2 || true; exit 1; }
+pass() { echo "ok: $*"; }
+
+if ! "$VENV/bin/python" -c "import superset" 2>/dev/null; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q "apache-superset==6.1.0" psycopg2-binary "flask-caching==2.3.1" rich cachetools
+fi
+
+rm -rf "$ROOT" && mkdir -p "$ROOT"
+pg_start "$ROOT/pg" "$PORT"
+trap 'kill $WEB_PID 2>/dev/null; pg_stop "$ROOT/pg"' EXIT
+WEB_PID=
+export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
+sql() { psql -v ON_ERROR_STOP=1 -qAtX "$@"; }
+sql -c "CREATE EXTENSION airline_anomalies"
+target/release/loader load data/sample/nycflights13-2013.csv.gz --then-refresh --json >/dev/null
+sql -f sql/superset_role.sql >/dev/null
+sql -c "ALTER ROLE superset_reader PASSWORD 'reader-secret'"
+# The role reads the dashboard's objects and nothing else.
+[ "$(PGUSER=superset_reader PGPASSWORD=reader-secret sql -c "SELECT count(*) FROM airport_daily_dashboard")" = 1095 ] || fail "reader cannot read the view"
+if PGUSER=superset_reader PGPASSWORD=reader-secret sql -c "SELECT 1 FROM flights LIMIT 1" 2>/dev/null; then fail "reader can read flights"; fi
+if PGUSER=superset_reader PGPASSWORD=reader-secret sql -c "DELETE FROM airport_models" 2>/dev/null; then fail "reader can write"; fi
+pass "superset_reader reads the dashboard's view and tables only"
+
+cat >"$ROOT/superset_config.py" <<PY
+SECRET_KEY = "test-only-secret-key-not-for-production"
+SQLALCHEMY_DATABASE_URI = "sqlite:///$ROOT/superset.db"
+PUBLIC_ROLE_LIKE = "Alpha"   # test only: the API and pages need no login
+WTF_CSRF_ENABLED = False
+TALISMAN_ENABLED = False
+PY
+export SUPERSET_CONFIG_PATH=$ROOT/superset_config.py FLASK_APP=superset
+"$VENV/bin/superset" db upgrade >"$ROOT/superset.log" 2>&1
+"$VENV/bin/superset" init >>"$ROOT/superset.log" 2>&1
+# Importing creates a database connection, which takes an admin.
+"$VENV/bin/superset" fab create-admin --username admin --password admin-secret --firstname A --lastname D \
+    --email admin@example.invalid >>"$ROOT/superset.log" 2>&1
+"$VENV/bin/superset" run -h 127.0.0.1 -p "$WEB" --with-threads >>"$ROOT/superset.log" 2>&1 &
+WEB_PID=$!
+for _ in $(seq 120); do curl -sf "http://127.0.0.1:$WEB/health" >/dev/null && break; sleep 1; done
+curl -sf "http://127.0.0.1:$WEB/health" >/dev/null || fail "superset did not start"
+
+out=$(bash superset/import.sh "http://127.0.0.1:$WEB" 127.0.0.1 "$PORT" postgres reader-secret admin admin-secret)
+grep -q '"message": *"OK"' <<<"$out" || fail "import: $out"
+pass "bundle imported"
+
+# Each chart's saved query, through the API, against SQL.
+chart_id() {
+    curl -sf --get "http://127.0.0.1:$WEB/api/v1/chart/" --data-urlencode "q=(filters:!((col:slice_name,opr:eq,value:'$1')))" |
+        python3 -c 'import json,sys; r=json.load(sys.stdin)["result"]; print(r[0]["id"] if r else "")'
+}
+data() { curl -sf "http://127.0.0.1:$WEB/api/v1/chart/$1/data/?format=json"; }
+flights_id=$(chart_id "Daily flights"); delay_id=$(chart_id "Average departure delay")
+[ -n "$flights_id" ] && [ -n "$delay_id" ] || fail "charts not found after import"
+
+data "$flights_id" >"$ROOT/flights.json"
+expected=$(sql -c "SELECT sum(flights) FROM airport_daily_summary")
+got=$(python3 -c 'import json,sys; rows=json.load(open(sys.argv[1]))["result"][0]["data"]; print(int(sum(r["flights"] for r in rows)))' "$ROOT/flights.json")
+[ "$got" = "$expected" ] || fail "Daily flights: sum $got, SQL says $expected"
+labels=$(python3 -c 'import json,sys; rows=json.load(open(sys.argv[1]))["result"][0]["data"]; print(" ".join(sorted({r["dep_delay_anomaly_label"] for r in rows})))' "$ROOT/flights.json")
+[ "$labels" = "anomaly normal" ] || fail "Daily flights labels: $labels"
+pass "Daily flights returns every day's flights split by anomaly label"
+
+data "$delay_id" >"$ROOT/delay.json"
+python3 - "$ROOT/delay.json" "$(sql -F, -c "SELECT avg(average_dep_delay), avg(dep_delay_pred), avg(dep_delay_lower_ci), avg(dep_delay_higher_ci) FROM airport_daily_summary WHERE date = '2013-03-08'")" <<'PY' || fail "Average departure delay rows"
+import json, sys
+rows = json.load(open(sys.argv[1]))["result"][0]["data"]
+assert len(rows) == 365, len(rows)
+expected = [float(x) for x in sys.argv[2].split(",")]
+day = [r for r in rows if str(r["date"]).startswith("1362700800000") or str(r["date"]).startswith("2013-03-08")]
+assert day, "no row for 2013-03-08"
+got = [day[0][k] for k in ("average_dep_delay", "average_dep_delay__yhat", "average_dep_delay__yhat_lower", "average_dep_delay__yhat_upper")]
+assert all(abs(a - b) < 1e-9 for a, b in zip(got, expected)), (got, expected)
+PY
+pass "Average departure delay returns observed, predicted and the band (__yhat, __yhat_lower, __yhat_upper)"
+
+if [ -n "$SHOT" ]; then
+    command -v chromium >/dev/null || { apt-get install -y -qq chromium >/dev/null; }
+    chromium --headless --no-sandbox --disable-gpu --disable-background-networking --no-first-run \
+        --disable-component-update --disable-sync --user-data-dir="$ROOT/chrome" \
+        --virtual-time-budget=30000 --window-size=1400,1300 --screenshot="$SHOT" \
+        "http://127.0.0.1:$WEB/superset/dashboard/airport-delay-anomalies/?standalone=1" >/dev/null 2>&1
+    [ -s "$SHOT" ] || fail "no screenshot"
+    pass "screenshot in $SHOT"
+fi
+echo "superset: all passed"
