@@ -97,6 +97,25 @@ where
     Ok(chart)
 }
 
+/// The legend box and the final write, the same on both charts.
+fn legend_and_present<'a, DB: DrawingBackend + 'a, Y: plotters::coord::ranged1d::Ranged>(
+    chart: &mut DatedChart<'a, DB, Y>,
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
 fn date_range(a: &AirportYear) -> plotters::coord::types::RangedDate<NaiveDate> {
     let first = a.days.first().map_or(NaiveDate::MIN, |d| d.date);
     let last = a.days.last().map_or(NaiveDate::MIN, |d| d.date);
@@ -169,15 +188,7 @@ where
             .label("observed, anomaly")
             .legend(|(x, y)| Circle::new((x + 8, y), 4, ANOMALY.filled()));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(())
+    legend_and_present(&mut chart, &root)
 }
 
 /// Daily flights as bars.
@@ -207,15 +218,7 @@ where
             .label("anomaly")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], ANOMALY.filled()));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(())
+    legend_and_present(&mut chart, &root)
 }
 
 /// The two pictures.
