@@ -156,4 +156,14 @@ ls "$ROOT/s3/flights/plots/2015/ATL/" | sort | tr '\n' ' ' | grep -q "daily_aver
     || fail "S3 plot keys: $(ls -R "$ROOT/s3/flights/plots")"
 cmp -s "$ROOT/plots/2015/ATL/daily_flights.png" "$ROOT/s3/flights/plots/2015/ATL/daily_flights.png" || fail "plots differ between runs"
 pass "plot to a directory and to S3, deterministic"
+# 10. Where the extension cannot be installed (Aurora/RDS): the plain-SQL schema, load, detect.
+sql -c "CREATE DATABASE plain"
+PGDATABASE=plain $LOADER schema --json >/dev/null
+[ "$(PGDATABASE=plain sql -c "SELECT count(*) FROM pg_extension WHERE extname = 'airline_anomalies'")" = 0 ] || fail "extension in plain"
+PGDATABASE=plain $LOADER load s3://flights/raw/2016.csv.zst --json >/dev/null
+PGDATABASE=plain $LOADER detect --year 2016 --json >/dev/null
+sql -c "SELECT refresh_year(2016)" >/dev/null
+d2016() { sql -c "SELECT md5(string_agg(s::text, ',' ORDER BY date, origin_airport)) FROM airport_daily_summary s WHERE date >= '2016-01-01' AND date < '2017-01-01'"; }
+[ "$(PGDATABASE=plain d2016)" = "$(d2016)" ] || fail "plain-SQL detect differs from the extension's refresh_year"
+pass "no extension: loader schema, load and detect give refresh_year's rows"
 echo "loader: all passed"
