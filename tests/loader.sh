@@ -55,6 +55,7 @@ with open(sys.argv[1], "w", newline="") as f:
                 w.writerow([2017, date.isoformat(), "DL", random.randint(1, 3000), origin, "LAX", "0930", "0941",
                             f"{random.gauss(10, 15):.2f}", "0.00", "0.00"])
 PY
+bts_delay_sum=$(python3 -c "import csv,sys; print(f'{sum(float(r[\"DepDelay\"]) for r in csv.DictReader(open(sys.argv[1]))):.2f}')" "$ROOT/files/bts-2017-01.csv")
 cp "$ROOT/s3/flights/raw/2015.csv.gz" "$ROOT/files/2015.csv.gz"
 
 # 1. One S3 object (gzip), with reject accounting.
@@ -84,6 +85,10 @@ pass "S3 prefix with gzip and zstd"
 before2016=$(flights 2016)
 out=$($LOADER load "$ROOT/files/bts-*.csv" --json)
 [ "$(flights 2017)" = 1860 ] || fail "BTS file: $(flights 2017) rows"
+# Every field arrives as written (the binary COPY encoding, checked on known rows).
+[ "$(sql -c "SELECT round(sum(dep_delay)::numeric, 2) FROM flights WHERE fl_date >= '2017-01-01'")" = "$bts_delay_sum" ] || fail "BTS delays"
+[ "$(sql -c "SELECT DISTINCT format('%s %s %s %s %s %s %s', op_carrier, dest, crs_dep_time, dep_time, cancelled, diverted, source_file) FROM flights WHERE fl_date >= '2017-01-01'")" = "DL LAX 930 941 f f $ROOT/files/bts-2017-01.csv" ] || fail "BTS fields"
+[ "$(sql -c "SELECT min(fl_date) || ' ' || max(fl_date) || ' ' || count(DISTINCT origin) || ' ' || count(op_carrier_fl_num) FROM flights WHERE fl_date >= '2017-01-01'")" = "2017-01-01 2017-01-31 3 1860" ] || fail "BTS dates"
 [ "$(flights 2016)" = "$before2016" ] || fail "loading 2017 touched 2016"
 $LOADER load "$ROOT/files/2015.csv.gz" --json >/dev/null
 [ "$(flights 2015)" = "$loaded" ] || fail "local gzip"

@@ -1,7 +1,8 @@
 //! `loader load`: stream flight files into `flights`, replacing each year
 //! they cover atomically.
 //!
-//! Each year's rows are binary-COPYed into a staging table
+//! Each year's rows are encoded in binary COPY format on the parsing thread
+//! and COPYed into a staging table
 //! (`flights_load_YYYY`, created `LIKE flights`) on a connection of its
 //! own. When every file has been read, one transaction swaps each staging
 //! table in for the year's partition and records the rejected rows. Until
@@ -16,16 +17,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use bytes::{Bytes, BytesMut};
 use chrono::Datelike;
+use futures::SinkExt;
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
+use tokio_postgres::CopyInSink;
 use tokio_util::io::SyncIoBridge;
 
-use crate::columns::{raw_line, Columns, Flight};
+use crate::columns::{raw_line, Columns};
+use crate::copy::{self, COPY_COLUMNS};
 use crate::pg;
 use crate::source::{self, S3};
 
@@ -55,33 +60,23 @@ pub struct Reject {
 
 /// What the parsing thread sends to the COPY side.
 enum Batch {
-    Rows(Vec<Flight>),
+    /// Encoded rows (binary COPY tuples) of one year.
+    Copy {
+        year: i32,
+        rows: u64,
+        data: Bytes,
+    },
     Rejects(Vec<Reject>),
 }
 
-const BATCH: usize = 4096;
-
-const COPY_COLUMNS: &str =
-    "fl_date, op_carrier, op_carrier_fl_num, origin, dest, crs_dep_time, dep_time, dep_delay, cancelled, diverted, source_file";
-const COPY_TYPES: [Type; 11] = [
-    Type::DATE,
-    Type::TEXT,
-    Type::INT4,
-    Type::TEXT,
-    Type::TEXT,
-    Type::INT4,
-    Type::INT4,
-    Type::FLOAT8,
-    Type::BOOL,
-    Type::BOOL,
-    Type::TEXT,
-];
+/// Encoded bytes a year's buffer collects before it is sent.
+const CHUNK: usize = 256 * 1024;
+const REJECT_BATCH: usize = 4096;
 
 /// One year being loaded: its connection and COPY stream into the staging table.
 struct Stage {
     client: Client,
-    writer: Pin<Box<BinaryCopyInWriter>>,
-    rows: u64,
+    sink: Pin<Box<CopyInSink<Bytes>>>,
 }
 
 fn staging(year: i32) -> String {
@@ -106,39 +101,19 @@ impl Stage {
             ))
             .await
             .with_context(|| format!("creating {table}"))?;
-        let sink = client
-            .copy_in(&format!("COPY {table} ({COPY_COLUMNS}) FROM STDIN BINARY"))
-            .await?;
-        let writer = Box::pin(BinaryCopyInWriter::new(sink, &COPY_TYPES));
-        Ok(Stage {
-            client,
-            writer,
-            rows: 0,
-        })
-    }
-
-    async fn write(&mut self, f: &Flight, source_file: &str) -> Result<()> {
-        let row: [&(dyn ToSql + Sync); 11] = [
-            &f.date,
-            &f.carrier,
-            &f.fl_num,
-            &f.origin,
-            &f.dest,
-            &f.crs_dep_time,
-            &f.dep_time,
-            &f.dep_delay,
-            &f.cancelled,
-            &f.diverted,
-            &source_file,
-        ];
-        self.writer.as_mut().write(&row).await?;
-        self.rows += 1;
-        Ok(())
+        let mut sink = Box::pin(
+            client
+                .copy_in(&format!("COPY {table} ({COPY_COLUMNS}) FROM STDIN BINARY"))
+                .await?,
+        );
+        sink.send(Bytes::from_static(copy::HEADER)).await?;
+        Ok(Stage { client, sink })
     }
 
     /// Ends the COPY (the rows are then committed in the staging table).
     async fn end_copy(mut self) -> Result<Client> {
-        self.writer.as_mut().finish().await?;
+        self.sink.send(Bytes::copy_from_slice(&copy::TRAILER)).await?;
+        self.sink.as_mut().finish().await?;
         Ok(self.client)
     }
 }
@@ -159,7 +134,8 @@ async fn prepare(client: &Client, year: i32) -> Result<()> {
     Ok(())
 }
 
-/// Reads one source on a blocking thread, sending parsed rows and rejects.
+/// Reads one source on a blocking thread, sending encoded rows (per year)
+/// and rejects.
 fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Result<u64> {
     let bridge = SyncIoBridge::new(stream);
     let mut csv = csv::ReaderBuilder::new()
@@ -172,7 +148,12 @@ fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Resul
         .clone();
     let columns = Columns::from_header(&header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let mut rec = csv::ByteRecord::new();
-    let (mut rows, mut rejects, mut read) = (Vec::with_capacity(BATCH), Vec::new(), 0u64);
+    let mut years: BTreeMap<i32, (BytesMut, u64)> = BTreeMap::new();
+    let (mut rejects, mut read) = (Vec::new(), 0u64);
+    let send = |batch: Batch| {
+        tx.blocking_send(batch)
+            .map_err(|_| anyhow::anyhow!("the database side stopped"))
+    };
     loop {
         let line = csv.position().line() as i64;
         match csv.read_byte_record(&mut rec) {
@@ -180,7 +161,21 @@ fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Resul
             Ok(true) => {
                 read += 1;
                 match columns.parse(&rec) {
-                    Ok(f) => rows.push(f),
+                    Ok(f) => {
+                        let year = f.date.year();
+                        let (buf, rows) = years
+                            .entry(year)
+                            .or_insert_with(|| (BytesMut::with_capacity(CHUNK + 1024), 0));
+                        copy::encode(buf, &f, &name);
+                        *rows += 1;
+                        if buf.len() >= CHUNK {
+                            send(Batch::Copy {
+                                year,
+                                rows: std::mem::take(rows),
+                                data: buf.split().freeze(),
+                            })?;
+                        }
+                    }
                     Err(reason) => rejects.push(Reject {
                         source_file: name.clone(),
                         line,
@@ -201,18 +196,20 @@ fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Resul
                 });
             }
         }
-        if rows.len() >= BATCH {
-            let full = std::mem::replace(&mut rows, Vec::with_capacity(BATCH));
-            if tx.blocking_send(Batch::Rows(full)).is_err() {
-                bail!("the database side stopped");
-            }
-        }
-        if rejects.len() >= BATCH {
-            let _ = tx.blocking_send(Batch::Rejects(std::mem::take(&mut rejects)));
+        if rejects.len() >= REJECT_BATCH {
+            send(Batch::Rejects(std::mem::take(&mut rejects)))?;
         }
     }
-    let _ = tx.blocking_send(Batch::Rows(rows));
-    let _ = tx.blocking_send(Batch::Rejects(rejects));
+    for (year, (mut buf, rows)) in years {
+        if rows > 0 {
+            send(Batch::Copy {
+                year,
+                rows,
+                data: buf.split().freeze(),
+            })?;
+        }
+    }
+    send(Batch::Rejects(rejects))?;
     Ok(read)
 }
 
@@ -253,16 +250,13 @@ pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Resul
             });
             while let Some(batch) = rx.recv().await {
                 match batch {
-                    Batch::Rows(rows) => {
-                        for f in &rows {
-                            let year = f.date.year();
-                            let stage = match stages.entry(year) {
-                                Entry::Occupied(e) => e.into_mut(),
-                                Entry::Vacant(e) => e.insert(Stage::open(&config, year).await?),
-                            };
-                            stage.write(f, &name).await?;
-                        }
-                        summary.loaded += rows.len() as u64;
+                    Batch::Copy { year, rows, data } => {
+                        let stage = match stages.entry(year) {
+                            Entry::Occupied(e) => e.into_mut(),
+                            Entry::Vacant(e) => e.insert(Stage::open(&config, year).await?),
+                        };
+                        stage.sink.send(data).await?;
+                        summary.loaded += rows;
                     }
                     Batch::Rejects(r) => rejects.extend(r),
                 }

@@ -3,6 +3,7 @@
 //! installed, and generates synthetic years for benchmarks.
 
 mod columns;
+mod copy;
 mod detect;
 mod generate;
 mod load;
