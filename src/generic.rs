@@ -107,9 +107,8 @@ fn arima_detect(
         name!(anomaly, bool),
     ),
 > {
-    check_level(level);
-    let y = non_null(series);
     let opts: DetectOptions = detect_options(p, d, q, level, false);
+    let y = non_null(series);
     let det = or_error(crate::worker::run(|cancel| arima::detect_until(&y, &opts, cancel)));
     TableIterator::new(
         (0..y.len())

@@ -4,8 +4,10 @@ use arima::{DetectOptions, Grid, Order};
 use pgrx::prelude::*;
 
 /// The options every detecting function takes: order (default 5,1,1),
-/// interval level (default 0.8) and whether to grid-search the order.
+/// interval level (default 0.8) and whether to grid-search the order;
+/// a bad level or order is an ERROR before any work starts.
 pub(crate) fn detect_options(p: i32, d: i32, q: i32, level: f64, grid_search: bool) -> DetectOptions {
+    check_level(level);
     DetectOptions {
         order: order(p, d, q),
         level,

@@ -8,7 +8,7 @@ use arima::{detect_many, summary_columns, ArimaError, Detection, FittedArima, Mo
 use pgrx::datum::Date;
 use pgrx::prelude::*;
 
-use crate::options::{check_level, detect_options, order};
+use crate::options::{detect_options, order};
 use crate::series::{daily, year_has_flights, Daily};
 use crate::worker;
 
@@ -73,7 +73,6 @@ fn arima_anomalies(
         name!(dep_delay_lower_ci, Option<f64>),
     ),
 > {
-    check_level(level);
     let opts = detect_options(p, d, q, level, grid_search);
     let series = daily(year, Some(origin));
     let Some(day) = series.first() else {
@@ -112,7 +111,6 @@ fn refresh_year(
     ),
 > {
     let start = Instant::now();
-    check_level(level);
     let opts = detect_options(p, d, q, level, grid_search);
     if !year_has_flights(year) {
         error!("no flights dated {year}: load the year before refreshing it");
