@@ -3,8 +3,9 @@
 use ndarray::Array1;
 
 use crate::kalman::{self, FilterEnd};
-use crate::optim::{self, Settings};
+use crate::optim::{self, Objective, Settings};
 use crate::params::{self, Params};
+use crate::score;
 use crate::ssm::StateSpace;
 use crate::start::start_params;
 use crate::stats::normal_quantile;
@@ -75,27 +76,54 @@ impl Arima {
         let x0 = x0
             .or_else(|| params::untransform(&order, &start_params(&order, y)))
             .ok_or(ArimaError::NonFiniteLikelihood { order })?;
-        let n = y.len() as f64;
-        let mut ws = kalman::Workspace::new(order.d + order.k_order());
-        let objective = |x: &[f64]| {
-            let p = params::transform(&order, x);
-            match StateSpace::new(&order, &p) {
-                Some(ss) => kalman::filter_in(&mut ws, &ss, y, |_, _, _| {}).map_or(f64::INFINITY, |llf| -llf / n),
-                None => f64::INFINITY,
-            }
+        let mut objective = Likelihood {
+            order,
+            y,
+            ws: kalman::Workspace::new(order.d + order.k_order()),
         };
         let settings = Settings {
             max_iter: self.max_iter,
             gtol: self.tolerance,
             ..Settings::default()
         };
-        let min = optim::minimize(objective, &x0, h0, settings).ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let min =
+            optim::minimize(&mut objective, &x0, h0, settings).ok_or(ArimaError::NonFiniteLikelihood { order })?;
         let params = params::transform(&order, &min.x);
         let mut fit = FittedArima::from_params(order, params, y)?;
         fit.converged = min.converged;
         fit.iterations = min.iterations;
         fit.search = Some((min.x, min.h));
         Ok(fit)
+    }
+}
+
+/// −loglike / n as a function of the optimiser's unconstrained vector.
+struct Likelihood<'a> {
+    order: Order,
+    y: &'a [f64],
+    ws: kalman::Workspace,
+}
+
+impl Objective for Likelihood<'_> {
+    fn value(&mut self, x: &[f64]) -> f64 {
+        let p = params::transform(&self.order, x);
+        match StateSpace::new(&self.order, &p) {
+            Some(ss) => kalman::filter_in(&mut self.ws, &ss, self.y, |_, _, _| {})
+                .map_or(f64::INFINITY, |llf| -llf / self.y.len() as f64),
+            None => f64::INFINITY,
+        }
+    }
+
+    /// The exact score, carried from the constrained parameters to x by
+    /// the transform's Jacobian J: ∇_x = J' ∇_θ.
+    fn value_and_gradient(&mut self, x: &[f64], g: &mut [f64]) -> Option<f64> {
+        let s = score::score(&self.order, &params::transform(&self.order, x), self.y)?;
+        let jac = params::transform_jacobian(&self.order, x);
+        let (k, n) = (x.len(), self.y.len() as f64);
+        for (a, ga) in g.iter_mut().enumerate() {
+            *ga = -(0..k).map(|b| jac[b * k + a] * s.grad[b]).sum::<f64>() / n;
+        }
+        (s.llf.is_finite() && g.iter().all(|v| v.is_finite())).then_some(-s.llf / n)
     }
 }
 

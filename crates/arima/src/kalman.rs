@@ -14,8 +14,8 @@ use ndarray::{Array1, Array2};
 use crate::ssm::StateSpace;
 
 /// statsmodels' steady-state tolerance on Σ (P_{t+1} − P_t)².
-const CONVERGENCE_TOLERANCE: f64 = 1e-19;
-const LN_2PI: f64 = 1.837_877_066_409_345_3; // ln(2π)
+pub(crate) const CONVERGENCE_TOLERANCE: f64 = 1e-19;
+pub(crate) const LN_2PI: f64 = 1.837_877_066_409_345_3; // ln(2π)
 
 /// What the filter leaves behind: the log-likelihood and the predicted
 /// state for the period after the last observation, for forecasting.
@@ -121,17 +121,8 @@ pub(crate) fn filter_in(
                 }
             }
             ss.transition_cov(pf, tmp, pn);
-            let mut change = 0.0;
-            for i in 0..m {
-                for j in i..m {
-                    let s = 0.5 * (pn[i * m + j] + pn[j * m + i]);
-                    pn[i * m + j] = s;
-                    pn[j * m + i] = s;
-                }
-            }
-            for (x, y) in pn.iter().zip(p.iter()) {
-                change += (x - y) * (x - y);
-            }
+            symmetrize(pn, m);
+            let change: f64 = pn.iter().zip(p.iter()).map(|(x, y)| (x - y) * (x - y)).sum();
             if t >= 1 && change < CONVERGENCE_TOLERANCE {
                 converged = true; // keep P_t, F_t and the gain from now on
             } else {
@@ -140,6 +131,19 @@ pub(crate) fn filter_in(
         }
     }
     Some(llf)
+}
+
+/// Forces a row-major m × m matrix symmetric, as statsmodels does after
+/// every covariance update.
+#[inline]
+pub(crate) fn symmetrize(p: &mut [f64], m: usize) {
+    for i in 0..m {
+        for j in i + 1..m {
+            let s = 0.5 * (p[i * m + j] + p[j * m + i]);
+            p[i * m + j] = s;
+            p[j * m + i] = s;
+        }
+    }
 }
 
 /// Log-likelihood only.

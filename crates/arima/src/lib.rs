@@ -29,6 +29,7 @@ mod linalg;
 mod optim;
 mod order;
 mod params;
+mod score;
 mod ssm;
 mod start;
 mod stats;

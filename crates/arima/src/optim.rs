@@ -1,4 +1,4 @@
-//! A small BFGS minimiser with central-difference gradients.
+//! A small BFGS minimiser for objectives with exact gradients.
 //!
 //! statsmodels stops L-BFGS-B after 50 iterations or at a loose tolerance
 //! on a forward-difference gradient; this one runs to a tighter optimum so
@@ -35,45 +35,17 @@ impl Default for Settings {
     }
 }
 
-fn gradient(f: &mut impl FnMut(&[f64]) -> f64, x: &[f64], g: &mut [f64]) -> bool {
-    let mut xh = x.to_vec();
-    for i in 0..x.len() {
-        let h = 1e-6 * x[i].abs().max(1.0);
-        xh[i] = x[i] + h;
-        let fp = f(&xh);
-        xh[i] = x[i] - h;
-        let fm = f(&xh);
-        xh[i] = x[i];
-        g[i] = (fp - fm) / (2.0 * h);
-        if !g[i].is_finite() {
-            return false;
-        }
-    }
-    true
-}
-
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Minimises `f` from `x0`, with `h0` as the initial inverse Hessian when
+/// Minimises `obj` by BFGS from `x0`, with `h0` as the initial inverse Hessian when
 /// given (else the identity). Returns `None` when f is not finite at x0.
-pub(crate) fn minimize(
-    mut f: impl FnMut(&[f64]) -> f64,
-    x0: &[f64],
-    h0: Option<&[f64]>,
-    s: Settings,
-) -> Option<Minimum> {
+pub(crate) fn minimize(obj: &mut impl Objective, x0: &[f64], h0: Option<&[f64]>, s: Settings) -> Option<Minimum> {
     let n = x0.len();
     let mut x = x0.to_vec();
-    let mut fx = f(&x);
-    if !fx.is_finite() {
-        return None;
-    }
     let mut g = vec![0.0; n];
-    if !gradient(&mut f, &x, &mut g) {
-        return None;
-    }
+    let mut fx = obj.value_and_gradient(&x, &mut g).filter(|f| f.is_finite())?;
     // Inverse Hessian approximation, row-major.
     let mut h = vec![0.0; n * n];
     for i in 0..n {
@@ -119,17 +91,14 @@ pub(crate) fn minimize(
             for i in 0..n {
                 xn[i] = x[i] + alpha * dir[i];
             }
-            let fv = f(xn);
-            if !fv.is_finite() {
-                return (f64::INFINITY, f64::NAN);
-            }
             if !with_slope {
-                return (fv, f64::NAN);
+                let fv = obj.value(xn);
+                return (if fv.is_finite() { fv } else { f64::INFINITY }, f64::NAN);
             }
-            if !gradient(&mut f, xn, gn) {
-                return (f64::INFINITY, f64::NAN);
+            match obj.value_and_gradient(xn, gn) {
+                Some(fv) if fv.is_finite() => (fv, dot(gn, &dir)),
+                _ => (f64::INFINITY, f64::NAN),
             }
-            (fv, dot(gn, &dir))
         };
         let Some(fnew) = wolfe(&mut phi, fx, slope, step0, &mut xn, &mut gn) else {
             // No further progress is possible at working precision.
@@ -178,11 +147,19 @@ pub(crate) fn minimize(
     })
 }
 
+/// An objective with its exact gradient.
+pub(crate) trait Objective {
+    /// f(x), +∞ where it is not defined.
+    fn value(&mut self, x: &[f64]) -> f64;
+    /// f(x), with its gradient written to `g`; `None` where f is not defined.
+    fn value_and_gradient(&mut self, x: &[f64], g: &mut [f64]) -> Option<f64>;
+}
+
 /// Finds a step satisfying the strong Wolfe conditions (Nocedal & Wright,
 /// algorithms 3.5 and 3.6, with safeguarded interpolation).
 /// `phi(alpha, with_slope)` returns f and, when asked, the directional
 /// derivative at x + alpha·dir, leaving that point and its gradient in
-/// `xn`, `gn`. The gradient (2n evaluations of f) is only computed at
+/// `xn`, `gn`. The gradient (the costlier call) is only computed at
 /// points that pass the sufficient-decrease test.
 fn wolfe(
     phi: &mut impl FnMut(f64, bool, &mut [f64], &mut [f64]) -> (f64, f64),
@@ -287,25 +264,41 @@ fn bfgs_update(h: &mut [f64], s: &[f64], y: &[f64], sy: f64) {
 mod tests {
     use super::*;
 
+    struct Rosenbrock;
+    impl Objective for Rosenbrock {
+        fn value(&mut self, x: &[f64]) -> f64 {
+            (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2)
+        }
+        fn value_and_gradient(&mut self, x: &[f64], g: &mut [f64]) -> Option<f64> {
+            g[0] = -2.0 * (1.0 - x[0]) - 400.0 * x[0] * (x[1] - x[0] * x[0]);
+            g[1] = 200.0 * (x[1] - x[0] * x[0]);
+            Some(self.value(x))
+        }
+    }
+
     #[test]
     fn minimises_rosenbrock() {
-        let rosen = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
-        let m = minimize(
-            rosen,
-            &[-1.2, 1.0],
-            None,
-            Settings {
-                max_iter: 500,
-                ..Settings::default()
-            },
-        )
-        .unwrap();
+        let settings = Settings {
+            max_iter: 500,
+            ..Settings::default()
+        };
+        let m = minimize(&mut Rosenbrock, &[-1.2, 1.0], None, settings).unwrap();
         assert!((m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5, "{m:?}");
         assert!(m.converged);
     }
 
+    struct Undefined;
+    impl Objective for Undefined {
+        fn value(&mut self, _: &[f64]) -> f64 {
+            f64::NAN
+        }
+        fn value_and_gradient(&mut self, _: &[f64], _: &mut [f64]) -> Option<f64> {
+            None
+        }
+    }
+
     #[test]
     fn refuses_non_finite_start() {
-        assert!(minimize(|_| f64::NAN, &[0.0], None, Settings::default()).is_none());
+        assert!(minimize(&mut Undefined, &[0.0], None, Settings::default()).is_none());
     }
 }

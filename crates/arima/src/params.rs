@@ -74,6 +74,34 @@ pub(crate) fn constrain_stationary(x: &[f64], out: &mut [f64]) {
     }
 }
 
+/// The Jacobian of [`constrain_stationary`] at `x`, row-major n × n
+/// (row: output, column: input), by differentiating the recursion.
+pub(crate) fn constrain_stationary_jacobian(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut prev = [0.0; crate::order::MAX_P + 1];
+    let mut cur = [0.0; crate::order::MAX_P + 1];
+    // dprev[i * n + j] = ∂prev[i] / ∂x_j.
+    let (mut dprev, mut dcur) = (vec![0.0; n * n], vec![0.0; n * n]);
+    for k in 0..n {
+        let s = 1.0 + x[k] * x[k];
+        let (r, dr) = (x[k] / s.sqrt(), 1.0 / (s * s.sqrt()));
+        for i in 0..k {
+            cur[i] = prev[i] + r * prev[k - i - 1];
+            for j in 0..n {
+                dcur[i * n + j] = dprev[i * n + j] + r * dprev[(k - i - 1) * n + j];
+            }
+            dcur[i * n + k] += dr * prev[k - i - 1];
+        }
+        cur[k] = r;
+        dcur[k * n..(k + 1) * n].fill(0.0);
+        dcur[k * n + k] = dr;
+        prev[..=k].copy_from_slice(&cur[..=k]);
+        dprev[..(k + 1) * n].copy_from_slice(&dcur[..(k + 1) * n]);
+    }
+    dprev.iter_mut().for_each(|v| *v = -*v);
+    dprev
+}
+
 /// Inverse of [`constrain_stationary`]. Returns `None` when the
 /// coefficients are not stationary (a partial autocorrelation reaches ±1).
 pub(crate) fn unconstrain_stationary(c: &[f64]) -> Option<Vec<f64>> {
@@ -143,9 +171,52 @@ pub(crate) fn transform(order: &Order, x: &[f64]) -> Params {
     }
 }
 
+/// ∂(constrained parameters) / ∂(unconstrained vector) at `x`, row-major
+/// k × k in [`Params::to_vec`] order; block diagonal.
+pub(crate) fn transform_jacobian(order: &Order, x: &[f64]) -> Vec<f64> {
+    let k = x.len();
+    let c = usize::from(order.has_constant());
+    let mut jac = vec![0.0; k * k];
+    if c == 1 {
+        jac[0] = 1.0;
+    }
+    for (start, len, sign) in [(c, order.p, 1.0), (c + order.p, order.q, -1.0)] {
+        let block = constrain_stationary_jacobian(&x[start..start + len]);
+        for i in 0..len {
+            for j in 0..len {
+                jac[(start + i) * k + start + j] = sign * block[i * len + j];
+            }
+        }
+    }
+    jac[k * k - 1] = 2.0 * x[k - 1];
+    jac
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jacobian_matches_differences() {
+        let order = Order::new(4, 0, 2);
+        let x = [3.0, 0.4, -0.8, 1.5, 0.2, -0.6, -1.1, 1.7];
+        let jac = transform_jacobian(&order, &x);
+        let k = x.len();
+        for j in 0..k {
+            let (mut up, mut down) = (x.to_vec(), x.to_vec());
+            up[j] += 1e-6;
+            down[j] -= 1e-6;
+            let (tu, td) = (transform(&order, &up).to_vec(), transform(&order, &down).to_vec());
+            for i in 0..k {
+                let fd = (tu[i] - td[i]) / 2e-6;
+                assert!(
+                    (jac[i * k + j] - fd).abs() < 1e-8,
+                    "d{i}/dx{j}: {} vs {fd}",
+                    jac[i * k + j]
+                );
+            }
+        }
+    }
 
     #[test]
     fn transform_round_trips() {

@@ -96,11 +96,17 @@ impl StateSpace {
     }
 
     /// `out = T p T' + R Q R'` for a symmetric `p`; `tmp` is scratch.
+    #[inline]
+    pub fn transition_cov(&self, p: &[f64], tmp: &mut [f64], out: &mut [f64]) {
+        self.sandwich(p, &self.rqr, tmp, out);
+    }
+
+    /// `out = T p T' + add` for a symmetric `p`; `tmp` is scratch.
     ///
     /// Uses `T p T' = T (T p)'` (p symmetric), so both products are
     /// row-by-row axpys over contiguous memory.
     #[inline]
-    pub fn transition_cov(&self, p: &[f64], tmp: &mut [f64], out: &mut [f64]) {
+    pub fn sandwich(&self, p: &[f64], add: &[f64], tmp: &mut [f64], out: &mut [f64]) {
         let m = self.m;
         out.fill(0.0);
         for &(i, j, v) in &self.trans {
@@ -112,7 +118,7 @@ impl StateSpace {
                 tmp[k * m + i] = out[i * m + k];
             }
         }
-        out.copy_from_slice(&self.rqr);
+        out.copy_from_slice(add);
         for &(i, j, v) in &self.trans {
             axpy(v, &tmp[j * m..(j + 1) * m], &mut out[i * m..(i + 1) * m]);
         }
@@ -138,6 +144,14 @@ fn axpy(v: f64, x: &[f64], y: &mut [f64]) {
 /// Kronecker solve would be O(r⁶)).
 fn arma_unconditional_cov(ar: &[f64], rvec: &[f64], sigma2: f64) -> Option<Array2<f64>> {
     let r = rvec.len();
+    let q: Vec<f64> = (0..r * r).map(|ik| sigma2 * rvec[ik / r] * rvec[ik % r]).collect();
+    lyapunov(ar, r, &q)
+}
+
+/// Solves `P = A P A' + Q` for the r × r companion matrix A of `ar` and a
+/// symmetric Q (row-major); see [`arma_unconditional_cov`] for the method.
+/// The score uses it with the derivative of Q to differentiate P_0.
+pub(crate) fn lyapunov(ar: &[f64], r: usize, q: &[f64]) -> Option<Array2<f64>> {
     let a = |i: usize| ar.get(i).copied().unwrap_or(0.0);
     // coef[i][k]: coefficients on u_0..u_{r-1}, then the constant term.
     let w = r + 1;
@@ -157,7 +171,7 @@ fn arma_unconditional_cov(ar: &[f64], rvec: &[f64], sigma2: f64) -> Option<Array
             if i + 1 < r {
                 coef[base + i + 1] += a(k);
             }
-            coef[base + r] += sigma2 * rvec[i] * rvec[k];
+            coef[base + r] += q[i * r + k];
         }
     }
     // Row 0: u_k = a_0 a_k u_0 + a_0 u_{k+1} + a_k u_1 + P[1][k+1] + σ² R_0 R_k.
@@ -168,7 +182,7 @@ fn arma_unconditional_cov(ar: &[f64], rvec: &[f64], sigma2: f64) -> Option<Array
         for j in 0..r {
             lhs[[k, j]] -= coef[below + j];
         }
-        rhs[k] = coef[below + r] + sigma2 * rvec[0] * rvec[k];
+        rhs[k] = coef[below + r] + q[k];
         lhs[[k, 0]] -= a(0) * a(k);
         if k + 1 < r {
             lhs[[k, k + 1]] -= a(0);
