@@ -80,6 +80,7 @@ impl Arima {
             order,
             y,
             ws: kalman::Workspace::new(order.d + order.k_order()),
+            tape: score::Tape::default(),
         };
         let settings = Settings {
             max_iter: self.max_iter,
@@ -102,6 +103,7 @@ struct Likelihood<'a> {
     order: Order,
     y: &'a [f64],
     ws: kalman::Workspace,
+    tape: score::Tape,
 }
 
 impl Objective for Likelihood<'_> {
@@ -117,7 +119,7 @@ impl Objective for Likelihood<'_> {
     /// The exact score, carried from the constrained parameters to x by
     /// the transform's Jacobian J: ∇_x = J' ∇_θ.
     fn value_and_gradient(&mut self, x: &[f64], g: &mut [f64]) -> Option<f64> {
-        let s = score::score(&self.order, &params::transform(&self.order, x), self.y)?;
+        let s = score::score(&self.order, &params::transform(&self.order, x), self.y, &mut self.tape)?;
         let jac = params::transform_jacobian(&self.order, x);
         let (k, n) = (x.len(), self.y.len() as f64);
         for (a, ga) in g.iter_mut().enumerate() {

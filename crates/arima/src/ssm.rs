@@ -95,6 +95,35 @@ impl StateSpace {
         }
     }
 
+    /// `out = T' a`.
+    #[inline]
+    pub fn transition_transpose(&self, a: &[f64], out: &mut [f64]) {
+        out.fill(0.0);
+        for &(i, j, v) in &self.trans {
+            out[j] += v * a[i];
+        }
+    }
+
+    /// `out = T' p T` for a symmetric `p`; `tmp` is scratch.
+    #[inline]
+    pub fn transpose_sandwich(&self, p: &[f64], tmp: &mut [f64], out: &mut [f64]) {
+        let m = self.m;
+        out.fill(0.0);
+        for &(i, j, v) in &self.trans {
+            axpy(v, &p[i * m..(i + 1) * m], &mut out[j * m..(j + 1) * m]);
+        }
+        // tmp = (T' p)' = p T
+        for i in 0..m {
+            for k in 0..m {
+                tmp[k * m + i] = out[i * m + k];
+            }
+        }
+        out.fill(0.0);
+        for &(i, j, v) in &self.trans {
+            axpy(v, &tmp[i * m..(i + 1) * m], &mut out[j * m..(j + 1) * m]);
+        }
+    }
+
     /// `out = T p T' + R Q R'` for a symmetric `p`; `tmp` is scratch.
     #[inline]
     pub fn transition_cov(&self, p: &[f64], tmp: &mut [f64], out: &mut [f64]) {
