@@ -79,8 +79,9 @@ impl Arima {
         let mut objective = Likelihood {
             order,
             y,
-            ws: kalman::Workspace::new(order.d + order.k_order()),
             tape: score::Tape::default(),
+            at: Vec::new(),
+            last: f64::INFINITY,
         };
         let settings = Settings {
             max_iter: self.max_iter,
@@ -102,30 +103,39 @@ impl Arima {
 struct Likelihood<'a> {
     order: Order,
     y: &'a [f64],
-    ws: kalman::Workspace,
     tape: score::Tape,
+    /// The point the tape was recorded at, and −loglike / n there.
+    at: Vec<f64>,
+    last: f64,
 }
 
 impl Objective for Likelihood<'_> {
+    /// Records the filter's pass as it goes, so that the gradient at the
+    /// same point (a line search asks for it next) costs only the backward pass.
     fn value(&mut self, x: &[f64]) -> f64 {
-        let p = params::transform(&self.order, x);
-        match StateSpace::new(&self.order, &p) {
-            Some(ss) => kalman::filter_in(&mut self.ws, &ss, self.y, |_, _, _| {})
-                .map_or(f64::INFINITY, |llf| -llf / self.y.len() as f64),
+        self.at.clear();
+        self.last = match score::record(&self.order, &params::transform(&self.order, x), self.y, &mut self.tape) {
+            Some(llf) => {
+                self.at.extend_from_slice(x);
+                -llf / self.y.len() as f64
+            }
             None => f64::INFINITY,
-        }
+        };
+        self.last
     }
 
     /// The exact score, carried from the constrained parameters to x by
     /// the transform's Jacobian J: ∇_x = J' ∇_θ.
     fn value_and_gradient(&mut self, x: &[f64], g: &mut [f64]) -> Option<f64> {
-        let s = score::score(&self.order, &params::transform(&self.order, x), self.y, &mut self.tape)?;
+        let f = if self.at == x { self.last } else { self.value(x) };
+        let grad = score::gradient(&self.tape)?;
         let jac = params::transform_jacobian(&self.order, x);
-        let (k, n) = (x.len(), self.y.len() as f64);
+        let k = x.len();
+        let n = self.y.len() as f64;
         for (a, ga) in g.iter_mut().enumerate() {
-            *ga = -(0..k).map(|b| jac[b * k + a] * s.grad[b]).sum::<f64>() / n;
+            *ga = -(0..k).map(|b| jac[b * k + a] * grad[b]).sum::<f64>() / n;
         }
-        (s.llf.is_finite() && g.iter().all(|v| v.is_finite())).then_some(-s.llf / n)
+        (f.is_finite() && g.iter().all(|v| v.is_finite())).then_some(f)
     }
 }
 

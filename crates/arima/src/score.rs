@@ -18,6 +18,7 @@ use crate::ssm::{lyapunov, StateSpace};
 use crate::Order;
 
 /// Log-likelihood and its gradient.
+#[cfg(test)]
 #[derive(Debug, Clone)]
 pub(crate) struct Score {
     pub llf: f64,
@@ -117,10 +118,25 @@ pub(crate) struct Tape {
     p: Vec<f64>,
     pz: Vec<f64>,
     f: Vec<f64>,
+    /// The model the pass was recorded for.
+    model: Option<(Order, Params, StateSpace)>,
 }
 
 /// The score at `params`, or `None` where the likelihood is not finite.
+#[cfg(test)]
 pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) -> Option<Score> {
+    let llf = record(order, params, y, tape)?;
+    Some(Score {
+        llf,
+        grad: gradient(tape)?,
+    })
+}
+
+/// The forward pass: the filter of `kalman::filter_in`, recording what
+/// [`gradient`] needs. Returns the log-likelihood, `None` where it is not
+/// finite.
+pub(crate) fn record(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) -> Option<f64> {
+    tape.model = None;
     let ss = StateSpace::new(order, params)?;
     let (m, d, n) = (ss.m, order.d, y.len());
     let (nz, mm) = (d + 1, m * m);
@@ -130,7 +146,6 @@ pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) 
     tape.pz.clear();
     tape.f.clear();
 
-    // Forward: the filter of kalman::filter_in, recording as it goes.
     let (mut a, mut pz) = (vec![0.0; m], vec![0.0; m]);
     let mut p = ss.p0.clone();
     let (mut pf, mut pn, mut tmp) = (vec![0.0; mm], vec![0.0; mm], vec![0.0; mm]);
@@ -176,6 +191,18 @@ pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) 
     if !llf.is_finite() {
         return None;
     }
+    tape.model = Some((*order, params.clone(), ss));
+    Some(llf)
+}
+
+/// The backward pass over the last [`record`]ed one: the gradient of its
+/// log-likelihood.
+pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
+    let (order, params, ss) = tape.model.as_ref()?;
+    let (m, d, n) = (ss.m, order.d, tape.v.len());
+    let (nz, mm) = (d + 1, m * m);
+    let mut tmp = vec![0.0; mm];
+    let mut pf = vec![0.0; mm];
 
     // Backward. `abar`, `pbar`: adjoints of a_{t+1} and P_{t+1}; P_{t+1} of
     // the last recorded step is never used, so its adjoint starts at zero.
@@ -266,7 +293,7 @@ pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) 
 
     // Contract with each parameter's derivatives of T, R Q R' and P_0.
     let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(a, b)| a * b).sum::<f64>();
-    let grad = tangents(order, params, &ss)?
+    let grad = tangents(order, params, ss)?
         .iter()
         .map(|tan| match tan.role {
             Role::Constant => c_bar,
@@ -274,7 +301,7 @@ pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) 
             Role::Noise => dot(&rqr_bar, &tan.drqr) + dot(&pbar, &tan.dp0),
         })
         .collect();
-    Some(Score { llf, grad })
+    Some(grad)
 }
 
 #[cfg(test)]
