@@ -27,7 +27,8 @@ fn fit(c: &mut Criterion) {
     });
 }
 
-/// The structured filter against the same filter on dense ndarray matrices.
+/// The structured filter against the same filter on dense ndarray matrices,
+/// and the cost of one exact gradient (adjoint) in likelihood evaluations.
 fn loglike(c: &mut Criterion) {
     let y = ewr_2013();
     let mut group = c.benchmark_group("loglike_365");
@@ -38,6 +39,9 @@ fn loglike(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("dense_ndarray", order), &params, |b, p| {
             b.iter(|| internals::dense_loglike(&order, p, black_box(&y)))
+        });
+        group.bench_with_input(BenchmarkId::new("gradient", order), &params, |b, p| {
+            b.iter(|| internals::loglike_gradient(&order, p, black_box(&y)))
         });
     }
     group.finish();

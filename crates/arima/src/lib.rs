@@ -50,7 +50,7 @@ pub use stats::{normal_quantile, percentile};
 /// stable interface.
 #[doc(hidden)]
 pub mod internals {
-    use crate::{kalman, ssm::StateSpace, start, Order, Params};
+    use crate::{kalman, score, ssm::StateSpace, start, Order, Params};
 
     /// statsmodels' start parameters.
     pub fn start_params(order: &Order, y: &[f64]) -> Params {
@@ -60,6 +60,14 @@ pub mod internals {
     /// Log-likelihood at `params` from the structured filter.
     pub fn loglike(order: &Order, params: &Params, y: &[f64]) -> f64 {
         StateSpace::new(order, params).map_or(f64::NEG_INFINITY, |ss| kalman::loglike(&ss, y))
+    }
+
+    /// The gradient of the log-likelihood at `params` (constrained
+    /// parameters, [`Params::to_vec`] order), by the adjoint filter.
+    pub fn loglike_gradient(order: &Order, params: &Params, y: &[f64]) -> Option<Vec<f64>> {
+        let mut tape = score::Tape::default();
+        score::record(order, params, y, &mut tape)?;
+        score::gradient(&tape)
     }
 
     /// Log-likelihood at `params` from the plain dense ndarray filter.
