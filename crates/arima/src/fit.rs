@@ -208,7 +208,7 @@ impl FittedArima {
     pub fn from_params(order: Order, params: Params, y: &[f64]) -> Result<FittedArima, ArimaError> {
         validate(y, &order)?;
         let ss = StateSpace::new(&order, &params).ok_or(ArimaError::NonFiniteLikelihood { order })?;
-        let end = kalman::filter(&ss, y, |_, _, _| {}).ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let end = kalman::filter(&ss, y, &mut ()).ok_or(ArimaError::NonFiniteLikelihood { order })?;
         if !end.llf.is_finite() {
             return Err(ArimaError::NonFiniteLikelihood { order });
         }
@@ -265,10 +265,14 @@ impl FittedArima {
     pub fn in_sample_prediction(&self) -> Prediction {
         let n = self.y.len();
         let (mut mean, mut variance) = (Array1::zeros(n), Array1::zeros(n));
-        kalman::filter(&self.ss, &self.y, |t, m, v| {
-            mean[t] = m;
-            variance[t] = v;
-        })
+        kalman::filter(
+            &self.ss,
+            &self.y,
+            &mut kalman::Predictions(|t, m, v| {
+                mean[t] = m;
+                variance[t] = v;
+            }),
+        )
         .expect("the filter ran at fit time with these parameters");
         Prediction { mean, variance }
     }

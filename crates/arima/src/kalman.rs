@@ -26,69 +26,36 @@ pub(crate) struct FilterEnd {
     pub p: Vec<f64>,
 }
 
-/// Scratch buffers for one state dimension, reused across the many
-/// filter runs of a likelihood search.
-#[derive(Debug, Clone)]
-pub(crate) struct Workspace {
-    a: Vec<f64>,
-    af: Vec<f64>,
-    pz: Vec<f64>,
-    p: Vec<f64>,
-    pf: Vec<f64>,
-    pn: Vec<f64>,
-    tmp: Vec<f64>,
+/// What a filter run reports as it goes; every method defaults to nothing.
+pub(crate) trait Observer {
+    /// The one-step prediction of y_t: mean and variance.
+    fn prediction(&mut self, _t: usize, _mean: f64, _variance: f64) {}
+    /// P_t, P_t Z' and F_t of each step before the steady state; the last
+    /// one reported stays in force after it.
+    fn covariance(&mut self, _p: &[f64], _pz: &[f64], _f: f64) {}
+    /// The innovation v_t and the filtered state a_{t|t}.
+    fn update(&mut self, _v: f64, _af: &[f64]) {}
 }
 
-impl Workspace {
-    pub fn new(m: usize) -> Self {
-        let (v, mm) = (vec![0.0; m], vec![0.0; m * m]);
-        Workspace {
-            a: v.clone(),
-            af: v.clone(),
-            pz: v,
-            p: mm.clone(),
-            pf: mm.clone(),
-            pn: mm.clone(),
-            tmp: mm,
-        }
+impl Observer for () {}
+
+/// Sends each one-step prediction to a closure `(t, mean, variance)`.
+pub(crate) struct Predictions<F>(pub F);
+
+impl<F: FnMut(usize, f64, f64)> Observer for Predictions<F> {
+    fn prediction(&mut self, t: usize, mean: f64, variance: f64) {
+        (self.0)(t, mean, variance)
     }
 }
 
-/// Runs the filter over `y`, calling `each(t, mean, variance)` with every
-/// one-step-ahead prediction. Returns `None` if a forecast variance is not
-/// positive and finite.
-#[inline]
-pub(crate) fn filter(ss: &StateSpace, y: &[f64], each: impl FnMut(usize, f64, f64)) -> Option<FilterEnd> {
-    let mut ws = Workspace::new(ss.m);
-    let llf = filter_in(&mut ws, ss, y, each)?;
-    Some(FilterEnd { llf, a: ws.a, p: ws.p })
-}
-
-/// [`filter`] in caller-owned buffers; returns the log-likelihood and
-/// leaves the final predicted state in the workspace.
-#[inline]
-pub(crate) fn filter_in(
-    ws: &mut Workspace,
-    ss: &StateSpace,
-    y: &[f64],
-    mut each: impl FnMut(usize, f64, f64),
-) -> Option<f64> {
+/// Runs the filter over `y`, reporting to `obs`. Returns `None` if a
+/// forecast variance is not positive and finite.
+pub(crate) fn filter(ss: &StateSpace, y: &[f64], obs: &mut impl Observer) -> Option<FilterEnd> {
     let m = ss.m;
     let nz = ss.d + 1; // Z = [1; d+1] then zeros
-    if ws.a.len() != m {
-        *ws = Workspace::new(m);
-    }
-    let Workspace {
-        a,
-        af,
-        pz,
-        p,
-        pf,
-        pn,
-        tmp,
-    } = ws;
-    a.fill(0.0);
-    p.copy_from_slice(&ss.p0);
+    let (mut a, mut af, mut pz) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
+    let mut p = ss.p0.clone();
+    let (mut pf, mut pn, mut tmp) = (vec![0.0; m * m], vec![0.0; m * m], vec![0.0; m * m]);
     let mut f = 0.0;
     let mut converged = false;
     let mut llf = 0.0;
@@ -101,9 +68,10 @@ pub(crate) fn filter_in(
             if !(f > 0.0 && f.is_finite()) {
                 return None;
             }
+            obs.covariance(&p, &pz, f);
         }
         let mean = ss.intercept + a[..nz].iter().sum::<f64>();
-        each(t, mean, f);
+        obs.prediction(t, mean, f);
         let v = yt - mean;
         if t >= ss.d {
             llf -= 0.5 * (LN_2PI + f.ln() + v * v / f);
@@ -112,7 +80,8 @@ pub(crate) fn filter_in(
         for i in 0..m {
             af[i] = a[i] + pz[i] * gain;
         }
-        ss.transition(af, a);
+        obs.update(v, &af);
+        ss.transition(&af, &mut a);
         if !converged {
             // P_{t|t} = P - pz pz' / F, then P_{t+1} = T P_{t|t} T' + RQR'.
             for i in 0..m {
@@ -120,17 +89,17 @@ pub(crate) fn filter_in(
                     pf[i * m + j] = p[i * m + j] - pz[i] * pz[j] / f;
                 }
             }
-            ss.transition_cov(pf, tmp, pn);
-            symmetrize(pn, m);
+            ss.transition_cov(&pf, &mut tmp, &mut pn);
+            symmetrize(&mut pn, m);
             let change: f64 = pn.iter().zip(p.iter()).map(|(x, y)| (x - y) * (x - y)).sum();
             if t >= 1 && change < CONVERGENCE_TOLERANCE {
                 converged = true; // keep P_t, F_t and the gain from now on
             } else {
-                std::mem::swap(p, pn);
+                std::mem::swap(&mut p, &mut pn);
             }
         }
     }
-    Some(llf)
+    Some(FilterEnd { llf, a, p })
 }
 
 /// Forces a row-major m × m matrix symmetric, as statsmodels does after
@@ -149,7 +118,7 @@ pub(crate) fn symmetrize(p: &mut [f64], m: usize) {
 /// Log-likelihood only.
 #[inline]
 pub(crate) fn loglike(ss: &StateSpace, y: &[f64]) -> f64 {
-    filter(ss, y, |_, _, _| {}).map_or(f64::NEG_INFINITY, |e| e.llf)
+    filter(ss, y, &mut ()).map_or(f64::NEG_INFINITY, |e| e.llf)
 }
 
 /// Forecasts `horizon` steps from the filter's end: `(mean, variance)` pairs.

@@ -12,7 +12,7 @@
 //! Derivatives are taken in the constrained parameters, laid out as
 //! [`Params::to_vec`]: constant, AR, MA, sigma².
 
-use crate::kalman::{symmetrize, CONVERGENCE_TOLERANCE, LN_2PI};
+use crate::kalman::{self, symmetrize, Observer};
 use crate::params::Params;
 use crate::ssm::{lyapunov, StateSpace};
 use crate::Order;
@@ -132,67 +132,33 @@ pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) 
     })
 }
 
-/// The forward pass: the filter of `kalman::filter_in`, recording what
-/// [`gradient`] needs. Returns the log-likelihood, `None` where it is not
-/// finite.
+/// The forward pass: the filter, recording what [`gradient`] needs.
+/// Returns the log-likelihood, `None` where it is not finite.
 pub(crate) fn record(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) -> Option<f64> {
     tape.model = None;
     let ss = StateSpace::new(order, params)?;
-    let (m, d, n) = (ss.m, order.d, y.len());
-    let (nz, mm) = (d + 1, m * m);
-    tape.af.resize(n * m, 0.0);
-    tape.v.resize(n, 0.0);
-    tape.p.clear();
-    tape.pz.clear();
-    tape.f.clear();
-
-    let (mut a, mut pz) = (vec![0.0; m], vec![0.0; m]);
-    let mut p = ss.p0.clone();
-    let (mut pf, mut pn, mut tmp) = (vec![0.0; mm], vec![0.0; mm], vec![0.0; mm]);
-    let (mut f, mut converged, mut llf) = (0.0, false, 0.0);
-    for (t, &yt) in y.iter().enumerate() {
-        if !converged {
-            for i in 0..m {
-                pz[i] = p[i * m..i * m + nz].iter().sum();
-            }
-            f = pz[..nz].iter().sum();
-            if !(f > 0.0 && f.is_finite()) {
-                return None;
-            }
-            tape.p.extend_from_slice(&p);
-            tape.pz.extend_from_slice(&pz);
-            tape.f.push(f);
-        }
-        let v = yt - ss.intercept - a[..nz].iter().sum::<f64>();
-        if t >= d {
-            llf -= 0.5 * (LN_2PI + f.ln() + v * v / f);
-        }
-        tape.v[t] = v;
-        let af = &mut tape.af[t * m..(t + 1) * m];
-        for i in 0..m {
-            af[i] = a[i] + pz[i] * v / f;
-        }
-        ss.transition(af, &mut a);
-        if !converged {
-            for i in 0..m {
-                for l in 0..m {
-                    pf[i * m + l] = p[i * m + l] - pz[i] * pz[l] / f;
-                }
-            }
-            ss.transition_cov(&pf, &mut tmp, &mut pn);
-            symmetrize(&mut pn, m);
-            let change: f64 = pn.iter().zip(p.iter()).map(|(x, y)| (x - y) * (x - y)).sum();
-            converged = t >= 1 && change < CONVERGENCE_TOLERANCE;
-            if !converged {
-                std::mem::swap(&mut p, &mut pn);
-            }
-        }
+    for buf in [&mut tape.af, &mut tape.v, &mut tape.p, &mut tape.pz, &mut tape.f] {
+        buf.clear();
     }
+    let llf = kalman::filter(&ss, y, tape)?.llf;
     if !llf.is_finite() {
         return None;
     }
     tape.model = Some((*order, params.clone(), ss));
     Some(llf)
+}
+
+impl Observer for Tape {
+    fn covariance(&mut self, p: &[f64], pz: &[f64], f: f64) {
+        self.p.extend_from_slice(p);
+        self.pz.extend_from_slice(pz);
+        self.f.push(f);
+    }
+
+    fn update(&mut self, v: f64, af: &[f64]) {
+        self.v.push(v);
+        self.af.extend_from_slice(af);
+    }
 }
 
 /// The backward pass over the last [`record`]ed one: the gradient of its
