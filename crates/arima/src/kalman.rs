@@ -30,9 +30,9 @@ pub(crate) struct FilterEnd {
 pub(crate) trait Observer {
     /// The one-step prediction of y_t: mean and variance.
     fn prediction(&mut self, _t: usize, _mean: f64, _variance: f64) {}
-    /// P_t, P_t Z' and F_t of each step before the steady state; the last
-    /// one reported stays in force after it.
-    fn covariance(&mut self, _p: &[f64], _pz: &[f64], _f: f64) {}
+    /// P_{t|t}, P_t Z' and F_t of each step before the steady state; the
+    /// last one reported stays in force after it.
+    fn covariance(&mut self, _pf: &[f64], _pz: &[f64], _f: f64) {}
     /// The innovation v_t and the filtered state a_{t|t}.
     fn update(&mut self, _v: f64, _af: &[f64]) {}
 }
@@ -68,7 +68,6 @@ pub(crate) fn filter(ss: &StateSpace, y: &[f64], obs: &mut impl Observer) -> Opt
             if !(f > 0.0 && f.is_finite()) {
                 return None;
             }
-            obs.covariance(&p, &pz, f);
         }
         let mean = ss.intercept + a[..nz].iter().sum::<f64>();
         obs.prediction(t, mean, f);
@@ -89,6 +88,7 @@ pub(crate) fn filter(ss: &StateSpace, y: &[f64], obs: &mut impl Observer) -> Opt
                     pf[i * m + j] = p[i * m + j] - pz[i] * pz[j] / f;
                 }
             }
+            obs.covariance(&pf, &pz, f);
             ss.transition_cov(&pf, &mut tmp, &mut pn);
             symmetrize(&mut pn, m);
             let change: f64 = pn.iter().zip(p.iter()).map(|(x, y)| (x - y) * (x - y)).sum();

@@ -113,9 +113,9 @@ pub(crate) struct Tape {
     af: Vec<f64>,
     /// Innovations.
     v: Vec<f64>,
-    /// Predicted covariances P_t, P_t Z' and F_t of the steps before the
-    /// steady state (the last one is the frozen one).
-    p: Vec<f64>,
+    /// Filtered covariances P_{t|t}, P_t Z' and F_t of the steps before
+    /// the steady state (the last one is the frozen one).
+    pf: Vec<f64>,
     pz: Vec<f64>,
     f: Vec<f64>,
     /// The model the pass was recorded for.
@@ -137,7 +137,7 @@ pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) 
 pub(crate) fn record(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) -> Option<f64> {
     tape.model = None;
     let ss = StateSpace::new(order, params)?;
-    for buf in [&mut tape.af, &mut tape.v, &mut tape.p, &mut tape.pz, &mut tape.f] {
+    for buf in [&mut tape.af, &mut tape.v, &mut tape.pf, &mut tape.pz, &mut tape.f] {
         buf.clear();
     }
     let llf = kalman::filter(&ss, y, tape)?.llf;
@@ -149,8 +149,8 @@ pub(crate) fn record(order: &Order, params: &Params, y: &[f64], tape: &mut Tape)
 }
 
 impl Observer for Tape {
-    fn covariance(&mut self, p: &[f64], pz: &[f64], f: f64) {
-        self.p.extend_from_slice(p);
+    fn covariance(&mut self, pf: &[f64], pz: &[f64], f: f64) {
+        self.pf.extend_from_slice(pf);
         self.pz.extend_from_slice(pz);
         self.f.push(f);
     }
@@ -168,7 +168,6 @@ pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
     let (m, d, n) = (ss.m, order.d, tape.v.len());
     let (nz, mm) = (d + 1, m * m);
     let mut tmp = vec![0.0; mm];
-    let mut pf = vec![0.0; mm];
 
     // Backward. `abar`, `pbar`: adjoints of a_{t+1} and P_{t+1}; P_{t+1} of
     // the last recorded step is never used, so its adjoint starts at zero.
@@ -221,12 +220,7 @@ pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
             fbar += frozen_fbar;
         }
         // P_{t+1} = T P_{t|t} T' + R Q R'
-        let p = &tape.p[t * mm..(t + 1) * mm];
-        for i in 0..m {
-            for l in 0..m {
-                pf[i * m + l] = p[i * m + l] - pz[i] * pz[l] / f;
-            }
-        }
+        let pf = &tape.pf[t * mm..(t + 1) * mm];
         for (x, y) in rqr_bar.iter_mut().zip(&pbar) {
             *x += y;
         }
