@@ -1,10 +1,10 @@
 //! The conventional Kalman filter, as statsmodels runs it for SARIMAX:
-//! predicted timing, forced symmetry, the first d periods burned from the
+//! predicted timing, symmetric covariances, the first d periods burned from the
 //! likelihood, and the switch to steady state once the predicted
 //! covariance stops moving (sum of squared changes below 1e-19).
 //!
-//! The hot loop exploits the model's structure by hand (sparse T, Z of
-//! ones); [`dense_loglike`] is the same filter written plainly on ndarray,
+//! The hot loop exploits the model's structure by hand (T applied by its
+//! structure, Z of ones, upper triangles mirrored); [`dense_loglike`] is the same filter written plainly on ndarray,
 //! kept to check the fast one and to measure what the hand-work buys.
 
 use std::f64::consts::PI;
@@ -55,7 +55,7 @@ pub(crate) fn filter(ss: &StateSpace, y: &[f64], obs: &mut impl Observer) -> Opt
     let nz = ss.d + 1; // Z = [1; d+1] then zeros
     let (mut a, mut af, mut pz) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
     let mut p = ss.p0.clone();
-    let (mut pf, mut pn, mut tmp) = (vec![0.0; m * m], vec![0.0; m * m], vec![0.0; m * m]);
+    let (mut pf, mut pn, mut row) = (vec![0.0; m * m], vec![0.0; m * m], vec![0.0; m]);
     let mut f = 0.0;
     let mut converged = false;
     let mut llf = 0.0;
@@ -84,14 +84,14 @@ pub(crate) fn filter(ss: &StateSpace, y: &[f64], obs: &mut impl Observer) -> Opt
         if !converged {
             // P_{t|t} = P - pz pz' / F, then P_{t+1} = T P_{t|t} T' + RQR'.
             for i in 0..m {
-                for j in 0..m {
-                    pf[i * m + j] = p[i * m + j] - pz[i] * pz[j] / f;
+                let c = pz[i] / f;
+                for ((x, &pij), &pzj) in pf[i * m..(i + 1) * m].iter_mut().zip(&p[i * m..]).zip(&pz) {
+                    *x = pij - c * pzj;
                 }
             }
             obs.covariance(&pf, &pz, f);
-            ss.transition_cov(&pf, &mut tmp, &mut pn);
-            symmetrize(&mut pn, m);
-            let change: f64 = pn.iter().zip(p.iter()).map(|(x, y)| (x - y) * (x - y)).sum();
+            ss.transition_cov(&pf, &mut row, &mut pn); // symmetric by construction
+            let change = squared_distance(&pn, &p);
             if t >= 1 && change < CONVERGENCE_TOLERANCE {
                 converged = true; // keep P_t, F_t and the gain from now on
             } else {
@@ -102,17 +102,24 @@ pub(crate) fn filter(ss: &StateSpace, y: &[f64], obs: &mut impl Observer) -> Opt
     Some(FilterEnd { llf, a, p })
 }
 
-/// Forces a row-major m × m matrix symmetric, as statsmodels does after
-/// every covariance update.
+/// Σ (x_i − y_i)², in four independent sums so that the additions do not
+/// wait on one another.
 #[inline]
-pub(crate) fn symmetrize(p: &mut [f64], m: usize) {
-    for i in 0..m {
-        for j in i + 1..m {
-            let s = 0.5 * (p[i * m + j] + p[j * m + i]);
-            p[i * m + j] = s;
-            p[j * m + i] = s;
+fn squared_distance(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = [0.0; 4];
+    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
+    let tail: f64 = xc
+        .remainder()
+        .iter()
+        .zip(yc.remainder())
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum();
+    for (a, b) in xc.zip(yc) {
+        for k in 0..4 {
+            acc[k] += (a[k] - b[k]) * (a[k] - b[k]);
         }
     }
+    acc.iter().sum::<f64>() + tail
 }
 
 /// Log-likelihood only.
@@ -126,14 +133,14 @@ pub(crate) fn forecast(ss: &StateSpace, end: &FilterEnd, horizon: usize) -> Vec<
     let m = ss.m;
     let nz = ss.d + 1;
     let (mut a, mut p) = (end.a.clone(), end.p.clone());
-    let (mut an, mut pn, mut tmp) = (vec![0.0; m], vec![0.0; m * m], vec![0.0; m * m]);
+    let (mut an, mut pn, mut row) = (vec![0.0; m], vec![0.0; m * m], vec![0.0; m]);
     let mut out = Vec::with_capacity(horizon);
     for _ in 0..horizon {
         let mean = ss.intercept + a[..nz].iter().sum::<f64>();
         let var: f64 = (0..nz).map(|i| p[i * m..i * m + nz].iter().sum::<f64>()).sum();
         out.push((mean, var));
         ss.transition(&a, &mut an);
-        ss.transition_cov(&p, &mut tmp, &mut pn);
+        ss.transition_cov(&p, &mut row, &mut pn);
         std::mem::swap(&mut a, &mut an);
         std::mem::swap(&mut p, &mut pn);
     }
@@ -180,10 +187,7 @@ pub fn dense_loglike_impl(
 /// [`dense_loglike_impl`] for a [`StateSpace`].
 pub(crate) fn dense_loglike(ss: &StateSpace, y: &[f64]) -> f64 {
     let m = ss.m;
-    let mut t_mat = Array2::zeros((m, m));
-    for &(i, j, v) in &ss.trans {
-        t_mat[[i, j]] += v;
-    }
+    let t_mat = ss.t_matrix();
     let z = Array1::from_shape_fn(m, |i| if i <= ss.d { 1.0 } else { 0.0 });
     let rqr = Array2::from_shape_vec((m, m), ss.rqr.clone()).expect("m × m");
     let p0 = Array2::from_shape_vec((m, m), ss.p0.clone()).expect("m × m");

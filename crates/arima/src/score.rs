@@ -12,7 +12,7 @@
 //! Derivatives are taken in the constrained parameters, laid out as
 //! [`Params::to_vec`]: constant, AR, MA, sigma².
 
-use crate::kalman::{self, symmetrize, Observer};
+use crate::kalman::{self, Observer};
 use crate::params::Params;
 use crate::ssm::{lyapunov, StateSpace};
 use crate::Order;
@@ -109,15 +109,18 @@ fn tangents(order: &Order, params: &Params, ss: &StateSpace) -> Option<Vec<Tange
 /// between the many evaluations of one likelihood search.
 #[derive(Debug, Default)]
 pub(crate) struct Tape {
-    /// Filtered state means a_{t|t}, n × m.
-    af: Vec<f64>,
+    /// The filtered AR state a_{t|t}[d], the only part of the mean T's
+    /// derivative touches.
+    af_d: Vec<f64>,
     /// Innovations.
     v: Vec<f64>,
-    /// Filtered covariances P_{t|t}, P_t Z' and F_t of the steps before
-    /// the steady state (the last one is the frozen one).
-    pf: Vec<f64>,
+    /// Row d of P_{t|t} (for the same reason), P_t Z' and F_t of the
+    /// steps before the steady state (the last one is the frozen one).
+    pf_d: Vec<f64>,
     pz: Vec<f64>,
     f: Vec<f64>,
+    /// The differencing order of the pass being recorded.
+    d: usize,
     /// The model the pass was recorded for.
     model: Option<(Order, Params, StateSpace)>,
 }
@@ -136,8 +139,9 @@ pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) 
 /// Returns the log-likelihood, `None` where it is not finite.
 pub(crate) fn record(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) -> Option<f64> {
     tape.model = None;
+    tape.d = order.d;
     let ss = StateSpace::new(order, params)?;
-    for buf in [&mut tape.af, &mut tape.v, &mut tape.pf, &mut tape.pz, &mut tape.f] {
+    for buf in [&mut tape.af_d, &mut tape.v, &mut tape.pf_d, &mut tape.pz, &mut tape.f] {
         buf.clear();
     }
     let llf = kalman::filter(&ss, y, tape)?.llf;
@@ -150,14 +154,22 @@ pub(crate) fn record(order: &Order, params: &Params, y: &[f64], tape: &mut Tape)
 
 impl Observer for Tape {
     fn covariance(&mut self, pf: &[f64], pz: &[f64], f: f64) {
-        self.pf.extend_from_slice(pf);
+        let (m, d) = (pz.len(), self.d);
+        self.pf_d.extend_from_slice(&pf[d * m..(d + 1) * m]);
         self.pz.extend_from_slice(pz);
         self.f.push(f);
     }
 
     fn update(&mut self, v: f64, af: &[f64]) {
         self.v.push(v);
-        self.af.extend_from_slice(af);
+        self.af_d.push(af[self.d]);
+    }
+}
+
+#[inline(always)]
+fn axpy(v: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += v * xi;
     }
 }
 
@@ -167,13 +179,13 @@ pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
     let (order, params, ss) = tape.model.as_ref()?;
     let (m, d, n) = (ss.m, order.d, tape.v.len());
     let (nz, mm) = (d + 1, m * m);
-    let mut tmp = vec![0.0; mm];
+    let mut row = vec![0.0; m];
 
     // Backward. `abar`, `pbar`: adjoints of a_{t+1} and P_{t+1}; P_{t+1} of
     // the last recorded step is never used, so its adjoint starts at zero.
     let pre = tape.f.len();
     let (mut abar, mut afbar, mut pzbar) = (vec![0.0; m], vec![0.0; m], vec![0.0; m]);
-    let (mut pbar, mut pfbar, mut tp) = (vec![0.0; mm], vec![0.0; mm], vec![0.0; m]);
+    let (mut pbar, mut pfbar, mut tp, mut w) = (vec![0.0; mm], vec![0.0; mm], vec![0.0; m], vec![0.0; m]);
     let mut rqr_bar = vec![0.0; mm];
     let (mut frozen_pzbar, mut frozen_fbar) = (vec![0.0; m], 0.0);
     let mut ar_bar = vec![0.0; order.p];
@@ -181,11 +193,11 @@ pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
     for t in (0..n).rev() {
         let s = t.min(pre - 1);
         let (pz, f) = (&tape.pz[s * m..(s + 1) * m], tape.f[s]);
-        let (v, af) = (tape.v[t], &tape.af[t * m..(t + 1) * m]);
+        let (v, af_d) = (tape.v[t], tape.af_d[t]);
         // a_{t+1} = T a_{t|t}
         ss.transition_transpose(&abar, &mut afbar);
         for (i, g) in ar_bar.iter_mut().enumerate() {
-            *g += abar[d + i] * af[d];
+            *g += abar[d + i] * af_d;
         }
         // the likelihood term, then a_{t|t} = a_t + P_t Z' v / F
         let (mut vbar, mut fbar) = (0.0, 0.0);
@@ -220,35 +232,41 @@ pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
             fbar += frozen_fbar;
         }
         // P_{t+1} = T P_{t|t} T' + R Q R'
-        let pf = &tape.pf[t * mm..(t + 1) * mm];
+        let pf_d = &tape.pf_d[t * m..(t + 1) * m];
         for (x, y) in rqr_bar.iter_mut().zip(&pbar) {
             *x += y;
         }
         if order.p > 0 {
-            ss.transition(&pf[d * m..(d + 1) * m], &mut tp);
+            ss.transition(pf_d, &mut tp);
             for (i, g) in ar_bar.iter_mut().enumerate() {
                 let row = &pbar[(d + i) * m..(d + i + 1) * m];
                 *g += 2.0 * row.iter().zip(&tp).map(|(x, y)| x * y).sum::<f64>();
             }
         }
-        ss.transpose_sandwich(&pbar, &mut tmp, &mut pfbar);
-        // P_{t|t} = P_t - P_t Z' Z P_t / F
-        for i in 0..m {
-            let w: f64 = pfbar[i * m..(i + 1) * m].iter().zip(pz).map(|(x, y)| x * y).sum();
-            pzbar[i] -= 2.0 * w / f;
-            fbar += pz[i] * w / (f * f);
+        ss.transpose_sandwich(&pbar, &mut row, &mut pfbar);
+        // P_{t|t} = P_t - P_t Z' Z P_t / F; w = P̄_{t|t} P_t Z' (P̄ symmetric,
+        // so summed as rows scaled by P_t Z' rather than as dot products)
+        w.fill(0.0);
+        for (j, &pzj) in pz.iter().enumerate() {
+            axpy(pzj, &pfbar[j * m..(j + 1) * m], &mut w);
         }
-        // F = Z P_t Z', P_t Z' = P_t[:, ..nz] summed
+        for i in 0..m {
+            pzbar[i] -= 2.0 * w[i] / f;
+            fbar += pz[i] * w[i] / (f * f);
+        }
+        // F = Z P_t Z', P_t Z' = P_t[:, ..nz] summed: P̄_t = P̄_{t|t} plus
+        // P̄Z' spread over the first nz columns, symmetrised.
         for x in &mut pzbar[..nz] {
             *x += fbar;
         }
-        pbar.copy_from_slice(&pfbar);
+        std::mem::swap(&mut pbar, &mut pfbar);
         for i in 0..m {
+            let half = 0.5 * pzbar[i];
             for c in 0..nz {
-                pbar[i * m + c] += pzbar[i];
+                pbar[i * m + c] += half;
+                pbar[c * m + i] += half;
             }
         }
-        symmetrize(&mut pbar, m);
     }
 
     // Contract with each parameter's derivatives of T, R Q R' and P_0.

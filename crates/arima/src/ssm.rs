@@ -19,7 +19,13 @@ use crate::Order;
 /// statsmodels' `initial_variance` for approximate-diffuse states.
 pub(crate) const DIFFUSE_VARIANCE: f64 = 1e6;
 
-/// A time-invariant univariate state-space model, T kept sparse.
+/// A time-invariant univariate state-space model. T is never stored: its
+/// structure is fixed by (d, φ), and the kernels below apply it directly.
+///
+/// ```text
+/// (T x)_i     = x_i + … + x_d          for i < d   (differencing rows)
+/// (T x)_{d+k} = φ_k x_d + x_{d+k+1}    (ARMA rows; x_m = 0)
+/// ```
 #[derive(Debug, Clone)]
 pub(crate) struct StateSpace {
     /// State dimension.
@@ -29,8 +35,8 @@ pub(crate) struct StateSpace {
     pub d: usize,
     /// Observation intercept (the constant when d = 0).
     pub intercept: f64,
-    /// Non-zero entries of T as (row, col, value).
-    pub trans: Vec<(usize, usize, f64)>,
+    /// AR coefficients padded with zeros to the ARMA block's size r = m − d.
+    pub phi: Vec<f64>,
     /// R Q R' (row-major m × m).
     pub rqr: Vec<f64>,
     /// Initial state covariance P_0 (row-major m × m); the initial state mean is 0.
@@ -43,20 +49,8 @@ impl StateSpace {
     pub fn new(order: &Order, params: &Params) -> Option<StateSpace> {
         let (d, r) = (order.d, order.k_order());
         let m = d + r;
-        let mut trans = Vec::with_capacity(d * (d + 3) / 2 + order.p + r);
-        for i in 0..d {
-            for j in i..=d {
-                trans.push((i, j, 1.0));
-            }
-        }
-        for (i, &phi) in params.ar.iter().enumerate() {
-            if phi != 0.0 {
-                trans.push((d + i, d, phi));
-            }
-        }
-        for i in 0..r - 1 {
-            trans.push((d + i, d + i + 1, 1.0));
-        }
+        let mut phi = vec![0.0; r];
+        phi[..order.p].copy_from_slice(&params.ar);
         let mut rvec = vec![0.0; r];
         rvec[0] = 1.0;
         rvec[1..=order.q].copy_from_slice(&params.ma);
@@ -80,76 +74,162 @@ impl StateSpace {
             m,
             d,
             intercept: params.constant.unwrap_or(0.0),
-            trans,
+            phi,
             rqr,
             p0,
         })
     }
 
-    /// `a_next = T a`.
+    /// T as a dense matrix, for the plain reference filter.
+    pub fn t_matrix(&self) -> Array2<f64> {
+        let (m, d) = (self.m, self.d);
+        Array2::from_shape_fn((m, m), |(i, j)| {
+            if i < d {
+                if j >= i && j <= d {
+                    1.0
+                } else {
+                    0.0
+                }
+            } else {
+                let k = i - d;
+                (if j == d { self.phi[k] } else { 0.0 }) + if j == i + 1 { 1.0 } else { 0.0 }
+            }
+        })
+    }
+
+    /// `out = T a`.
     #[inline]
     pub fn transition(&self, a: &[f64], out: &mut [f64]) {
-        out.fill(0.0);
-        for &(i, j, v) in &self.trans {
-            out[i] += v * a[j];
+        let d = self.d;
+        for i in 0..d {
+            out[i] = a[i..=d].iter().sum();
         }
+        self.arma_rows(a, &mut out[d..], |o, x| *o = x);
+    }
+
+    /// Applies the ARMA rows of T to the vector `x`: `put(out_k, φ_k x_d + x_{d+k+1})`.
+    #[inline(always)]
+    fn arma_rows(&self, x: &[f64], out: &mut [f64], mut put: impl FnMut(&mut f64, f64)) {
+        let xd = x[self.d];
+        let next = &x[self.d + 1..];
+        let (last, body) = out.split_last_mut().expect("r ≥ 1");
+        for ((o, &phi), &xn) in body.iter_mut().zip(&self.phi).zip(next) {
+            put(o, phi * xd + xn);
+        }
+        put(last, self.phi[self.phi.len() - 1] * xd);
     }
 
     /// `out = T' a`.
     #[inline]
     pub fn transition_transpose(&self, a: &[f64], out: &mut [f64]) {
-        out.fill(0.0);
-        for &(i, j, v) in &self.trans {
-            out[j] += v * a[i];
+        let d = self.d;
+        let mut run = 0.0;
+        for j in 0..d {
+            run += a[j];
+            out[j] = run;
         }
+        out[d] = run + self.phi.iter().zip(&a[d..]).map(|(p, x)| p * x).sum::<f64>();
+        out[d + 1..].copy_from_slice(&a[d..self.m - 1]);
     }
 
-    /// `out = T' p T` for a symmetric `p`; `tmp` is scratch.
+    /// `out = T p T' + R Q R'` for a symmetric `p`: the covariance prediction.
     #[inline]
-    pub fn transpose_sandwich(&self, p: &[f64], tmp: &mut [f64], out: &mut [f64]) {
-        let m = self.m;
-        out.fill(0.0);
-        for &(i, j, v) in &self.trans {
-            axpy(v, &p[i * m..(i + 1) * m], &mut out[j * m..(j + 1) * m]);
-        }
-        // tmp = (T' p)' = p T
-        for i in 0..m {
-            for k in 0..m {
-                tmp[k * m + i] = out[i * m + k];
-            }
-        }
-        out.fill(0.0);
-        for &(i, j, v) in &self.trans {
-            axpy(v, &tmp[i * m..(i + 1) * m], &mut out[j * m..(j + 1) * m]);
-        }
+    pub fn transition_cov(&self, p: &[f64], row: &mut [f64], out: &mut [f64]) {
+        self.sandwich(p, &self.rqr, row, out);
     }
 
-    /// `out = T p T' + R Q R'` for a symmetric `p`; `tmp` is scratch.
-    #[inline]
-    pub fn transition_cov(&self, p: &[f64], tmp: &mut [f64], out: &mut [f64]) {
-        self.sandwich(p, &self.rqr, tmp, out);
-    }
-
-    /// `out = T p T' + add` for a symmetric `p`; `tmp` is scratch.
+    /// `out = T p T' + add` for a symmetric `p`; `row` (length m) is scratch.
     ///
-    /// Uses `T p T' = T (T p)'` (p symmetric), so both products are
-    /// row-by-row axpys over contiguous memory.
+    /// Row i of T p is a combination of at most d + 1 rows of p, and
+    /// (T p T')[i][k] is T's row k applied to it, so the upper triangle
+    /// costs about 1.5 m² multiply-adds; the lower one is mirrored.
     #[inline]
-    pub fn sandwich(&self, p: &[f64], add: &[f64], tmp: &mut [f64], out: &mut [f64]) {
-        let m = self.m;
-        out.fill(0.0);
-        for &(i, j, v) in &self.trans {
-            axpy(v, &p[j * m..(j + 1) * m], &mut out[i * m..(i + 1) * m]);
-        }
-        // tmp = (T p)' = p T'
+    pub fn sandwich(&self, p: &[f64], add: &[f64], row: &mut [f64], out: &mut [f64]) {
+        let (m, d) = (self.m, self.d);
         for i in 0..m {
-            for k in 0..m {
-                tmp[k * m + i] = out[i * m + k];
+            // row = (T p)[i]
+            if i < d {
+                row.copy_from_slice(&p[i * m..(i + 1) * m]);
+                for j in i + 1..=d {
+                    axpy(1.0, &p[j * m..(j + 1) * m], row);
+                }
+            } else if i + 1 < m {
+                let phi = self.phi[i - d];
+                let (pd, pn) = (&p[d * m..(d + 1) * m], &p[(i + 1) * m..(i + 2) * m]);
+                for ((r, x), y) in row.iter_mut().zip(pd).zip(pn) {
+                    *r = phi * x + y;
+                }
+            } else {
+                let phi = self.phi[i - d];
+                for (r, x) in row.iter_mut().zip(&p[d * m..(d + 1) * m]) {
+                    *r = phi * x;
+                }
             }
+            // out[i][k] = T[k] · row, for k ≥ i
+            let (out_i, add_i) = (&mut out[i * m..(i + 1) * m], &add[i * m..(i + 1) * m]);
+            for k in i..d {
+                out_i[k] = add_i[k] + row[k..=d].iter().sum::<f64>();
+            }
+            let from = i.max(d);
+            let xd = row[d];
+            let (out_a, add_a) = (&mut out_i[from..], &add_i[from..]);
+            let phi = &self.phi[from - d..];
+            for (((o, a), &ph), &xn) in out_a.iter_mut().zip(add_a).zip(phi).zip(&row[from + 1..]) {
+                *o = a + ph * xd + xn;
+            }
+            out_i[m - 1] = add_i[m - 1] + self.phi[m - 1 - d] * xd;
         }
-        out.copy_from_slice(add);
-        for &(i, j, v) in &self.trans {
-            axpy(v, &tmp[j * m..(j + 1) * m], &mut out[i * m..(i + 1) * m]);
+        mirror_upper(out, m);
+    }
+
+    /// `out = T' p T` for a symmetric `p`; `row` (length m) is scratch.
+    ///
+    /// T' shifts the ARMA states down and folds everything else into
+    /// column d, so row j of T' p is one row of p except for j ≤ d.
+    #[inline]
+    pub fn transpose_sandwich(&self, p: &[f64], row: &mut [f64], out: &mut [f64]) {
+        let (m, d) = (self.m, self.d);
+        for j in 0..m {
+            // row = (T' p)[j]
+            if j > d {
+                row.copy_from_slice(&p[(j - 1) * m..j * m]);
+            } else {
+                row.fill(0.0);
+                for i in 0..j.min(d) + usize::from(j < d) {
+                    axpy(1.0, &p[i * m..(i + 1) * m], row);
+                }
+                if j == d {
+                    for (k, &phi) in self.phi.iter().enumerate() {
+                        if phi != 0.0 {
+                            axpy(phi, &p[(d + k) * m..(d + k + 1) * m], row);
+                        }
+                    }
+                }
+            }
+            // out[j][l] = row · T[:, l], for l ≥ j
+            let out_j = &mut out[j * m..(j + 1) * m];
+            let mut run: f64 = row[..j.min(d)].iter().sum();
+            for l in j..d {
+                run += row[l];
+                out_j[l] = run;
+            }
+            if j <= d {
+                let below: f64 = row[..d].iter().sum();
+                out_j[d] = below + self.phi.iter().zip(&row[d..]).map(|(p, x)| p * x).sum::<f64>();
+            }
+            let from = if j <= d { d + 1 } else { j };
+            out_j[from..].copy_from_slice(&row[from - 1..m - 1]);
+        }
+        mirror_upper(out, m);
+    }
+}
+
+/// Copies the upper triangle of a row-major m × m matrix onto the lower.
+#[inline]
+pub(crate) fn mirror_upper(p: &mut [f64], m: usize) {
+    for i in 1..m {
+        for j in 0..i {
+            p[i * m + j] = p[j * m + i];
         }
     }
 }
@@ -274,6 +354,53 @@ mod tests {
             for (x, y) in p.iter().zip(rhs.iter()) {
                 assert!((x - y).abs() < 1e-12, "{ar:?} {rvec:?}: {x} vs {y}");
             }
+        }
+    }
+
+    /// The structured kernels against T as a dense matrix.
+    #[test]
+    fn kernels_match_dense_t() {
+        for (p, d, q) in [
+            (0, 0, 0),
+            (1, 0, 0),
+            (2, 1, 1),
+            (0, 2, 2),
+            (3, 2, 0),
+            (5, 1, 1),
+            (10, 2, 2),
+            (1, 1, 3),
+        ] {
+            let order = Order::new(p, d, q);
+            let ar: Vec<f64> = (0..p)
+                .map(|i| 0.3 / (i + 1) as f64 * if i % 2 == 0 { 1.0 } else { -1.0 })
+                .collect();
+            let ma: Vec<f64> = (0..q).map(|j| 0.2 + 0.1 * j as f64).collect();
+            let mut theta = if order.has_constant() { vec![1.0] } else { vec![] };
+            theta.extend(ar.iter().chain(&ma));
+            theta.push(1.3);
+            let ss = StateSpace::new(&order, &Params::from_slice(&order, &theta)).unwrap();
+            let m = ss.m;
+            let t = ss.t_matrix();
+            let x = Array2::from_shape_fn((m, m), |(i, j)| {
+                ((i * 7 + j * 3) % 5) as f64 - 1.5 + if i == j { 4.0 } else { 0.0 }
+            });
+            let sym = &x + &x.t();
+            let a = Array1::from_shape_fn(m, |i| i as f64 - 0.5);
+            let (mut row, mut out, mut v) = (vec![0.0; m], vec![0.0; m * m], vec![0.0; m]);
+            let close = |got: &[f64], want: &[f64]| {
+                for (g, w) in got.iter().zip(want) {
+                    assert!((g - w).abs() < 1e-12, "{order}: {got:?} vs {want:?}");
+                }
+            };
+            ss.transition(a.as_slice().unwrap(), &mut v);
+            close(&v, t.dot(&a).as_slice().unwrap());
+            ss.transition_transpose(a.as_slice().unwrap(), &mut v);
+            close(&v, t.t().dot(&a).as_slice().unwrap());
+            ss.transition_cov(sym.as_slice().unwrap(), &mut row, &mut out);
+            let rqr = Array2::from_shape_vec((m, m), ss.rqr.clone()).unwrap();
+            close(&out, (t.dot(&sym).dot(&t.t()) + rqr).as_slice().unwrap());
+            ss.transpose_sandwich(sym.as_slice().unwrap(), &mut row, &mut out);
+            close(&out, t.t().dot(&sym).dot(&t).as_slice().unwrap());
         }
     }
 
