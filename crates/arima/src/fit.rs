@@ -3,7 +3,7 @@
 use ndarray::Array1;
 
 use crate::kalman::{self, FilterEnd};
-use crate::optim::{self, Objective, Settings};
+use crate::optim::{self, Minimum, Objective, Settings};
 use crate::params::{self, Params};
 use crate::score;
 use crate::ssm::StateSpace;
@@ -57,7 +57,7 @@ impl Arima {
     /// (stationary, invertible, same order), else from statsmodels' start.
     pub fn fit_from(&self, y: &[f64], warm: Option<&Params>) -> Result<FittedArima, ArimaError> {
         let x0 = warm.and_then(|w| params::untransform(&self.order, w));
-        self.search(y, x0, None)
+        self.finish(y, self.search(y, x0, None)?.0)
     }
 
     /// Refits on `y` (typically `previous`'s data plus new points), starting
@@ -65,12 +65,15 @@ impl Arima {
     /// a full search. This is what makes walk-forward validation cheap.
     pub fn refit(&self, y: &[f64], previous: &FittedArima) -> Result<FittedArima, ArimaError> {
         match (&previous.search, previous.order == self.order) {
-            (Some((x, h)), true) => self.search(y, Some(x.clone()), Some(h)),
+            (Some(warm), true) => self.finish(y, self.search(y, Some(warm.x.clone()), Some(&warm.h))?.0),
             _ => self.fit_from(y, Some(&previous.params)),
         }
     }
 
-    fn search(&self, y: &[f64], x0: Option<Vec<f64>>, h0: Option<&[f64]>) -> Result<FittedArima, ArimaError> {
+    /// The likelihood search from `x0` and inverse Hessian `h0` (else from
+    /// statsmodels' start and the identity): its optimum, and the one-step
+    /// forecast past `y` there, which the search's last pass computed.
+    fn search(&self, y: &[f64], x0: Option<Vec<f64>>, h0: Option<&[f64]>) -> Result<(Minimum, f64), ArimaError> {
         let order = self.order;
         validate(y, &order)?;
         let x0 = x0
@@ -90,13 +93,38 @@ impl Arima {
         };
         let min =
             optim::minimize(&mut objective, &x0, h0, settings).ok_or(ArimaError::NonFiniteLikelihood { order })?;
-        let params = params::transform(&order, &min.x);
-        let mut fit = FittedArima::from_params(order, params, y)?;
+        if objective.at != min.x && !objective.value(&min.x).is_finite() {
+            return Err(ArimaError::NonFiniteLikelihood { order });
+        }
+        let next = objective.tape.next_mean();
+        Ok((min, next))
+    }
+
+    /// A fitted model at the search's optimum.
+    fn finish(&self, y: &[f64], min: Minimum) -> Result<FittedArima, ArimaError> {
+        let params = params::transform(&self.order, &min.x);
+        let mut fit = FittedArima::from_params(self.order, params, y)?;
         fit.converged = min.converged;
         fit.iterations = min.iterations;
-        fit.search = Some((min.x, min.h));
+        fit.search = Some(WarmStart { x: min.x, h: min.h });
         Ok(fit)
     }
+
+    /// One step of a walk-forward validation: the search on `y`, warm from
+    /// the previous step's, and its one-step forecast past `y`, without
+    /// building a [`FittedArima`] (its filter pass would be wasted here).
+    pub(crate) fn forecast_step(&self, y: &[f64], warm: Option<&WarmStart>) -> Result<(f64, WarmStart), ArimaError> {
+        let (min, next) = self.search(y, warm.map(|w| w.x.clone()), warm.map(|w| w.h.as_slice()))?;
+        Ok((next, WarmStart { x: min.x, h: min.h }))
+    }
+}
+
+/// Where a search on a nearby problem starts: the optimiser's point and
+/// its inverse-Hessian approximation.
+#[derive(Debug, Clone)]
+pub(crate) struct WarmStart {
+    x: Vec<f64>,
+    h: Vec<f64>,
 }
 
 /// −loglike / n as a function of the optimiser's unconstrained vector.
@@ -173,7 +201,7 @@ pub struct FittedArima {
     ss: StateSpace,
     end: FilterEnd,
     /// The optimiser's final point and inverse Hessian, for [`Arima::refit`].
-    search: Option<(Vec<f64>, Vec<f64>)>,
+    search: Option<WarmStart>,
 }
 
 /// Point predictions with their variances.

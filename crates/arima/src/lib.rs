@@ -21,6 +21,7 @@
 mod anomaly;
 mod augurs;
 mod cancel;
+mod chandrasekhar;
 mod error;
 mod fit;
 mod grid;

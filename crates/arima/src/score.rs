@@ -12,6 +12,7 @@
 //! Derivatives are taken in the constrained parameters, laid out as
 //! [`Params::to_vec`]: constant, AR, MA, sigma².
 
+use crate::chandrasekhar;
 use crate::kalman::{self, Observer};
 use crate::params::Params;
 use crate::ssm::{lyapunov, StateSpace};
@@ -123,6 +124,17 @@ pub(crate) struct Tape {
     d: usize,
     /// The model the pass was recorded for.
     model: Option<(Order, Params, StateSpace)>,
+    /// The pass, when the Chandrasekhar recursions ran it instead.
+    fast: chandrasekhar::Tape,
+    /// The predicted mean of the period after the last observation.
+    next_mean: f64,
+}
+
+impl Tape {
+    /// The one-step forecast past the recorded series.
+    pub(crate) fn next_mean(&self) -> f64 {
+        self.next_mean
+    }
 }
 
 /// The score at `params`, or `None` where the likelihood is not finite.
@@ -144,7 +156,13 @@ pub(crate) fn record(order: &Order, params: &Params, y: &[f64], tape: &mut Tape)
     for buf in [&mut tape.af_d, &mut tape.v, &mut tape.pf_d, &mut tape.pz, &mut tape.f] {
         buf.clear();
     }
-    let llf = kalman::filter(&ss, y, tape)?.llf;
+    let (llf, next) = if chandrasekhar::applies(order.d) {
+        chandrasekhar::record(&ss, y, &mut tape.fast)?
+    } else {
+        let end = kalman::filter(&ss, y, tape)?;
+        (end.llf, end.a)
+    };
+    tape.next_mean = ss.intercept + next[..=order.d].iter().sum::<f64>();
     if !llf.is_finite() {
         return None;
     }
@@ -177,6 +195,9 @@ fn axpy(v: f64, x: &[f64], y: &mut [f64]) {
 /// log-likelihood.
 pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
     let (order, params, ss) = tape.model.as_ref()?;
+    if chandrasekhar::applies(order.d) {
+        return fast_gradient(order, params, ss, &tape.fast);
+    }
     let (m, d, n) = (ss.m, order.d, tape.v.len());
     let (nz, mm) = (d + 1, m * m);
     let mut row = vec![0.0; m];
@@ -277,6 +298,24 @@ pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
             Role::Constant => c_bar,
             Role::Ar(i) => ar_bar[i] + dot(&pbar, &tan.dp0),
             Role::Noise => dot(&rqr_bar, &tan.drqr) + dot(&pbar, &tan.dp0),
+        })
+        .collect();
+    Some(grad)
+}
+
+/// The gradient from the Chandrasekhar pass: its adjoints of the
+/// constant, of T's AR coefficients and of Σ's first column, contracted
+/// with each parameter's derivative of Σ.
+fn fast_gradient(order: &Order, params: &Params, ss: &StateSpace, tape: &chandrasekhar::Tape) -> Option<Vec<f64>> {
+    let adj = chandrasekhar::adjoint(ss, tape);
+    let (m, d) = (ss.m, order.d);
+    let sigma_term = |dp0: &[f64]| -> f64 { (0..m - d).map(|i| adj.sigma_col0[i] * dp0[(d + i) * m + d]).sum() };
+    let grad = tangents(order, params, ss)?
+        .iter()
+        .map(|tan| match tan.role {
+            Role::Constant => adj.constant,
+            Role::Ar(i) => adj.phi[i] + sigma_term(&tan.dp0),
+            Role::Noise => sigma_term(&tan.dp0),
         })
         .collect();
     Some(grad)
