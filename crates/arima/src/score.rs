@@ -15,7 +15,7 @@
 use crate::chandrasekhar;
 use crate::kalman::{self, Observer};
 use crate::params::Params;
-use crate::ssm::{lyapunov, StateSpace};
+use crate::ssm::{lyapunov_adjoint, StateSpace};
 use crate::Order;
 
 /// Log-likelihood and its gradient.
@@ -26,83 +26,42 @@ pub(crate) struct Score {
     pub grad: Vec<f64>,
 }
 
-/// How one parameter enters the model.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Role {
-    Constant,
-    /// AR lag i + 1: T[d + i][d].
-    Ar(usize),
-    /// Anything that moves only R Q R' and P_0 (MA lags, sigma²).
-    Noise,
-}
-
-/// A parameter's tangent inputs: its role, d(R Q R') and d(P_0).
-struct Tangent {
-    role: Role,
-    drqr: Vec<f64>,
-    dp0: Vec<f64>,
-}
-
-/// The tangents of every parameter, or `None` when P_0's derivative cannot
-/// be solved for.
-fn tangents(order: &Order, params: &Params, ss: &StateSpace) -> Option<Vec<Tangent>> {
+/// The gradient of ⟨Σ̄, Σ⟩ + ⟨Q̄, Q⟩ in every parameter ([`Params::to_vec`]
+/// order, 0 for the constant), where Σ is the ARMA block's unconditional
+/// covariance (P_0's block), Q = σ² R R' (R Q R''s block), and Σ̄, Q̄ are
+/// symmetric r × r adjoints. With Λ = A' Λ A + Σ̄ (one solve),
+/// ⟨Σ̄, dΣ⟩ = ⟨Λ, dA Σ A' + A Σ dA' + dQ⟩, so each parameter costs O(r).
+/// `None` when Λ cannot be solved for.
+fn noise_gradient(
+    order: &Order,
+    params: &Params,
+    ss: &StateSpace,
+    sigma_bar: &[f64],
+    q_bar: &[f64],
+) -> Option<Vec<f64>> {
     let (d, m, r) = (order.d, ss.m, order.k_order());
+    let lambda = lyapunov_adjoint(&params.ar, r, sigma_bar)?;
+    let sigma = |i: usize, k: usize| ss.p0[(d + i) * m + d + k];
+    // w = A Σ e_0: d(A Σ A') along φ_i is e_i w' + w e_i'.
+    let w: Vec<f64> = (0..r)
+        .map(|i| ss.phi[i] * sigma(0, 0) + if i + 1 < r { sigma(i + 1, 0) } else { 0.0 })
+        .collect();
     let mut rvec = vec![0.0; r];
     rvec[0] = 1.0;
     rvec[1..=order.q].copy_from_slice(&params.ma);
-    // The stationary block of P_0 and the companion matrix times it, column 0.
-    let sigma = |i: usize, k: usize| ss.p0[(d + i) * m + d + k];
-    let ar = |i: usize| params.ar.get(i).copied().unwrap_or(0.0);
-    let a_sigma_0: Vec<f64> = (0..r)
-        .map(|b| ar(b) * sigma(0, 0) + if b + 1 < r { sigma(b + 1, 0) } else { 0.0 })
+    // (Λ + Q̄) R: dQ along ma_j is σ² (e_j R' + R e_j'), along σ² it is R R'.
+    let lr: Vec<f64> = (0..r)
+        .map(|i| (0..r).map(|k| (lambda[i * r + k] + q_bar[i * r + k]) * rvec[k]).sum())
         .collect();
-    let embed = |block: &[f64]| {
-        let mut full = vec![0.0; m * m];
-        for i in 0..r {
-            full[(d + i) * m + d..(d + i) * m + d + r].copy_from_slice(&block[i * r..(i + 1) * r]);
-        }
-        full
-    };
-    let noise = |dq: Vec<f64>| -> Option<Tangent> {
-        let dp0 = lyapunov(&params.ar, r, &dq)?;
-        Some(Tangent {
-            role: Role::Noise,
-            drqr: embed(&dq),
-            dp0: embed(dp0.as_slice()?),
-        })
-    };
     let mut out = Vec::with_capacity(order.n_params());
     if order.has_constant() {
-        out.push(Tangent {
-            role: Role::Constant,
-            drqr: Vec::new(),
-            dp0: Vec::new(),
-        });
+        out.push(0.0);
     }
     for i in 0..order.p {
-        // dA = e_i e_0': d(A Σ A') = X + X' with X's row i = (A Σ)[:, 0]'.
-        let mut dq = vec![0.0; r * r];
-        for b in 0..r {
-            dq[i * r + b] += a_sigma_0[b];
-            dq[b * r + i] += a_sigma_0[b];
-        }
-        let dp0 = lyapunov(&params.ar, r, &dq)?;
-        out.push(Tangent {
-            role: Role::Ar(i),
-            drqr: vec![0.0; m * m],
-            dp0: embed(dp0.as_slice()?),
-        });
+        out.push(2.0 * (0..r).map(|k| lambda[i * r + k] * w[k]).sum::<f64>());
     }
-    for j in 1..=order.q {
-        // d(σ² R R') / dR_j = σ² (e_j R' + R e_j').
-        let mut dq = vec![0.0; r * r];
-        for b in 0..r {
-            dq[j * r + b] += params.sigma2 * rvec[b];
-            dq[b * r + j] += params.sigma2 * rvec[b];
-        }
-        out.push(noise(dq)?);
-    }
-    out.push(noise((0..r * r).map(|ik| rvec[ik / r] * rvec[ik % r]).collect())?);
+    out.extend(lr[1..=order.q].iter().map(|l| 2.0 * params.sigma2 * l));
+    out.push(rvec.iter().zip(&lr).map(|(a, b)| a * b).sum());
     Some(out)
 }
 
@@ -196,8 +155,14 @@ fn axpy(v: f64, x: &[f64], y: &mut [f64]) {
 pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
     let (order, params, ss) = tape.model.as_ref()?;
     if chandrasekhar::applies(order.d) {
-        return fast_gradient(order, params, ss, &tape.fast);
+        fast_gradient(order, params, ss, &tape.fast)
+    } else {
+        conventional_gradient(order, params, ss, tape)
     }
+}
+
+/// The adjoint of the conventional filter's recorded pass.
+fn conventional_gradient(order: &Order, params: &Params, ss: &StateSpace, tape: &Tape) -> Option<Vec<f64>> {
     let (m, d, n) = (ss.m, order.d, tape.v.len());
     let (nz, mm) = (d + 1, m * m);
     let mut row = vec![0.0; m];
@@ -290,34 +255,41 @@ pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
         }
     }
 
-    // Contract with each parameter's derivatives of T, R Q R' and P_0.
-    let dot = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(a, b)| a * b).sum::<f64>();
-    let grad = tangents(order, params, ss)?
-        .iter()
-        .map(|tan| match tan.role {
-            Role::Constant => c_bar,
-            Role::Ar(i) => ar_bar[i] + dot(&pbar, &tan.dp0),
-            Role::Noise => dot(&rqr_bar, &tan.drqr) + dot(&pbar, &tan.dp0),
-        })
-        .collect();
+    // The ARMA blocks of P̄_0 and of the summed R Q R' adjoint, contracted
+    // with each parameter's derivatives; T's AR entries come on top.
+    let r = order.k_order();
+    let block = |x: &[f64]| -> Vec<f64> { (0..r * r).map(|ik| x[(d + ik / r) * m + d + ik % r]).collect() };
+    let mut grad = noise_gradient(order, params, ss, &block(&pbar), &block(&rqr_bar))?;
+    let first_ar = usize::from(order.has_constant());
+    for (g, a) in grad[first_ar..].iter_mut().zip(&ar_bar) {
+        *g += a;
+    }
+    if order.has_constant() {
+        grad[0] = c_bar;
+    }
     Some(grad)
 }
 
 /// The gradient from the Chandrasekhar pass: its adjoints of the
-/// constant, of T's AR coefficients and of Σ's first column, contracted
-/// with each parameter's derivative of Σ.
+/// constant, of T's AR coefficients and of Σ's first column.
 fn fast_gradient(order: &Order, params: &Params, ss: &StateSpace, tape: &chandrasekhar::Tape) -> Option<Vec<f64>> {
     let adj = chandrasekhar::adjoint(ss, tape);
-    let (m, d) = (ss.m, order.d);
-    let sigma_term = |dp0: &[f64]| -> f64 { (0..m - d).map(|i| adj.sigma_col0[i] * dp0[(d + i) * m + d]).sum() };
-    let grad = tangents(order, params, ss)?
-        .iter()
-        .map(|tan| match tan.role {
-            Role::Constant => adj.constant,
-            Role::Ar(i) => adj.phi[i] + sigma_term(&tan.dp0),
-            Role::Noise => sigma_term(&tan.dp0),
-        })
-        .collect();
+    let r = order.k_order();
+    // Σ̄ holds only column 0; symmetrised, it is split between row and column.
+    let mut sigma_bar = vec![0.0; r * r];
+    sigma_bar[0] = adj.sigma_col0[0];
+    for i in 1..r {
+        sigma_bar[i * r] = 0.5 * adj.sigma_col0[i];
+        sigma_bar[i] = 0.5 * adj.sigma_col0[i];
+    }
+    let mut grad = noise_gradient(order, params, ss, &sigma_bar, &vec![0.0; r * r])?;
+    let first_ar = usize::from(order.has_constant());
+    for (g, a) in grad[first_ar..].iter_mut().zip(&adj.phi[..order.p]) {
+        *g += a;
+    }
+    if order.has_constant() {
+        grad[0] = adj.constant;
+    }
     Some(grad)
 }
 

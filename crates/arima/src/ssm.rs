@@ -317,6 +317,53 @@ pub(crate) fn lyapunov(ar: &[f64], r: usize, q: &[f64]) -> Option<Array2<f64>> {
     p.iter().all(|v| v.is_finite()).then_some(p)
 }
 
+/// Solves the adjoint equation `Λ = A' Λ A + S` for the companion matrix
+/// A of `ar` and a symmetric S (row-major r × r). With it, the derivative
+/// of ⟨S, P⟩ (P the solution of [`lyapunov`]) along any parameter is
+/// ⟨Λ, dA P A' + A P dA' + dQ⟩: one solve serves every parameter.
+///
+/// A' shifts indices down, so `Λ[a][b] = Λ[a−1][b−1] + S[a][b]` and every
+/// entry is its first column's entry at |a − b| plus a known sum; the first
+/// column's own r equations are then one r × r solve.
+pub(crate) fn lyapunov_adjoint(ar: &[f64], r: usize, s: &[f64]) -> Option<Vec<f64>> {
+    let phi = |i: usize| ar.get(i).copied().unwrap_or(0.0);
+    // c[a][b] (a ≥ b): Σ_j S[a−j][b−j] down to b − j = 1; Λ[a][b] = λ_{a−b} + c[a][b].
+    let mut c = vec![0.0; r * r];
+    for a in 1..r {
+        for b in 1..=a {
+            c[a * r + b] = s[a * r + b] + c[(a - 1) * r + b - 1];
+        }
+    }
+    let cc = |x: usize, y: usize| c[x.max(y) * r + x.min(y)];
+    let mut lhs = Array2::<f64>::eye(r);
+    let mut rhs = Array1::<f64>::zeros(r);
+    // i = 0: Λ[0][0] = Σ_ab φ_a φ_b Λ[a][b] + S[0][0]
+    rhs[0] = s[0];
+    for a in 0..ar.len() {
+        for b in 0..ar.len() {
+            let w = phi(a) * phi(b);
+            lhs[[0, a.abs_diff(b)]] -= w;
+            rhs[0] += w * cc(a, b);
+        }
+    }
+    // i ≥ 1: Λ[i][0] = Σ_b φ_b Λ[i−1][b] + S[i][0]
+    for i in 1..r {
+        rhs[i] = s[i * r];
+        for b in 0..ar.len() {
+            lhs[[i, (i - 1).abs_diff(b)]] -= phi(b);
+            rhs[i] += phi(b) * cc(i - 1, b);
+        }
+    }
+    let lambda = linalg::solve(lhs, rhs)?;
+    let out: Vec<f64> = (0..r * r)
+        .map(|ab| {
+            let (a, b) = (ab / r, ab % r);
+            lambda[a.abs_diff(b)] + cc(a, b)
+        })
+        .collect();
+    out.iter().all(|v| v.is_finite()).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +448,27 @@ mod tests {
             close(&out, (t.dot(&sym).dot(&t.t()) + rqr).as_slice().unwrap());
             ss.transpose_sandwich(sym.as_slice().unwrap(), &mut row, &mut out);
             close(&out, t.t().dot(&sym).dot(&t).as_slice().unwrap());
+        }
+    }
+
+    #[test]
+    fn adjoint_lyapunov_fixed_point() {
+        for ar in [
+            &[0.5, -0.3, 0.1][..],
+            &[0.6],
+            &[],
+            &[0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.0, 0.0, 0.1],
+        ] {
+            let r = ar.len().max(1) + 1;
+            let s: Vec<f64> = (0..r * r).map(|ik| 1.0 / (1 + ik / r + ik % r) as f64).collect();
+            let lam = Array2::from_shape_vec((r, r), lyapunov_adjoint(ar, r, &s).unwrap()).unwrap();
+            let a = Array2::from_shape_fn((r, r), |(i, j)| {
+                (if j == 0 { ar.get(i).copied().unwrap_or(0.0) } else { 0.0 }) + f64::from(j == i + 1)
+            });
+            let rhs = a.t().dot(&lam).dot(&a) + Array2::from_shape_vec((r, r), s).unwrap();
+            for (x, y) in lam.iter().zip(rhs.iter()) {
+                assert!((x - y).abs() < 1e-12, "{ar:?}: {x} vs {y}");
+            }
         }
     }
 
