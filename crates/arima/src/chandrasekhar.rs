@@ -29,9 +29,13 @@
 use crate::kalman::{CONVERGENCE_TOLERANCE, LN_2PI};
 use crate::ssm::{StateSpace, DIFFUSE_VARIANCE};
 
-/// Whether the recursions are used for a model with `d` differences.
-pub(crate) fn applies(d: usize) -> bool {
-    d <= 1
+/// Whether the recursions are used for a model with `d` differences and
+/// m states. A step costs about k (m + k) here against m² in the
+/// conventional filter; with the constant factors measured on the EWR
+/// series (BENCHMARKS.md) they win from 1.5 k (m + k) ≤ m²: m ≥ 3 for
+/// d = 0, m ≥ 9 (p ≥ 8) for d = 1, whose k is 4.
+pub(crate) fn applies(d: usize, m: usize) -> bool {
+    d <= 1 && 3 * rank(d) * (m + rank(d)) <= 2 * m * m
 }
 
 /// The forward pass's record, reused between evaluations.

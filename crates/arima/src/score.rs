@@ -85,6 +85,7 @@ pub(crate) struct Tape {
     model: Option<(Order, Params, StateSpace)>,
     /// The pass, when the Chandrasekhar recursions ran it instead.
     fast: chandrasekhar::Tape,
+    uses_chandrasekhar: bool,
     /// The predicted mean of the period after the last observation.
     next_mean: f64,
 }
@@ -98,8 +99,8 @@ impl Tape {
 
 /// The score at `params`, or `None` where the likelihood is not finite.
 #[cfg(test)]
-pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) -> Option<Score> {
-    let llf = record(order, params, y, tape)?;
+pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape, fast: bool) -> Option<Score> {
+    let llf = record_with(order, params, y, tape, fast)?;
     Some(Score {
         llf,
         grad: gradient(tape)?,
@@ -108,14 +109,23 @@ pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) 
 
 /// The forward pass: the filter, recording what [`gradient`] needs.
 /// Returns the log-likelihood, `None` where it is not finite.
+/// The pass runs the Chandrasekhar recursions where they are the cheaper.
 pub(crate) fn record(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) -> Option<f64> {
+    let fast = chandrasekhar::applies(order.d, order.d + order.k_order());
+    record_with(order, params, y, tape, fast)
+}
+
+/// [`record`] by the Chandrasekhar recursions (`fast`, d ≤ 1) or the
+/// conventional filter.
+fn record_with(order: &Order, params: &Params, y: &[f64], tape: &mut Tape, fast: bool) -> Option<f64> {
     tape.model = None;
     tape.d = order.d;
+    tape.uses_chandrasekhar = fast;
     let ss = StateSpace::new(order, params)?;
     for buf in [&mut tape.af_d, &mut tape.v, &mut tape.pf_d, &mut tape.pz, &mut tape.f] {
         buf.clear();
     }
-    let (llf, next) = if chandrasekhar::applies(order.d) {
+    let (llf, next) = if fast {
         chandrasekhar::record(&ss, y, &mut tape.fast)?
     } else {
         let end = kalman::filter(&ss, y, tape)?;
@@ -154,7 +164,7 @@ fn axpy(v: f64, x: &[f64], y: &mut [f64]) {
 /// log-likelihood.
 pub(crate) fn gradient(tape: &Tape) -> Option<Vec<f64>> {
     let (order, params, ss) = tape.model.as_ref()?;
-    if chandrasekhar::applies(order.d) {
+    if tape.uses_chandrasekhar {
         fast_gradient(order, params, ss, &tape.fast)
     } else {
         conventional_gradient(order, params, ss, tape)
@@ -324,7 +334,7 @@ mod tests {
     fn score_matches_finite_differences() {
         let y = series(150);
         let mut tape = Tape::default();
-        for (order, theta) in [
+        for ((order, theta), fast) in [
             (Order::new(2, 0, 1), vec![9.0, 0.5, -0.2, 0.3, 0.8]),
             (Order::new(1, 1, 2), vec![0.4, -0.3, 0.2, 0.5]),
             (Order::new(3, 2, 1), vec![0.3, -0.2, 0.1, -0.6, 0.4]),
@@ -332,9 +342,15 @@ mod tests {
             (Order::new(0, 0, 2), vec![10.0, 0.5, 0.2, 1.5]),
             (Order::new(5, 1, 1), vec![0.2, -0.1, 0.05, 0.0, -0.1, -0.7, 0.5]),
             (Order::new(10, 2, 2), [vec![0.05; 10], vec![0.3, 0.1, 1.2]].concat()),
-        ] {
+        ]
+        .into_iter()
+        .flat_map(|case| [(case.clone(), false), (case, true)])
+        {
+            if fast && order.d > 1 {
+                continue;
+            }
             let params = Params::from_slice(&order, &theta);
-            let s = score(&order, &params, &y, &mut tape).unwrap();
+            let s = score(&order, &params, &y, &mut tape, fast).unwrap();
             let ll = |th: &[f64]| {
                 let ss = StateSpace::new(&order, &Params::from_slice(&order, th)).unwrap();
                 kalman::loglike(&ss, &y)
@@ -348,7 +364,7 @@ mod tests {
                 let fd = (ll(&up) - ll(&down)) / (2.0 * h);
                 assert!(
                     (s.grad[j] - fd).abs() < 1e-6 * fd.abs().max(1.0),
-                    "{order} param {j}: score {} vs differences {fd}",
+                    "{order} (Chandrasekhar: {fast}) param {j}: score {} vs differences {fd}",
                     s.grad[j]
                 );
             }
