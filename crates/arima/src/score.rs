@@ -283,7 +283,7 @@ fn conventional_gradient(order: &Order, params: &Params, ss: &StateSpace, tape: 
 /// The gradient from the Chandrasekhar pass: its adjoints of the
 /// constant, of T's AR coefficients and of Σ's first column.
 fn fast_gradient(order: &Order, params: &Params, ss: &StateSpace, tape: &chandrasekhar::Tape) -> Option<Vec<f64>> {
-    let adj = chandrasekhar::adjoint(ss, tape);
+    let adj = chandrasekhar::adjoint(ss, order.p, tape);
     let r = order.k_order();
     // Σ̄ holds only column 0; symmetrised, it is split between row and column.
     let mut sigma_bar = vec![0.0; r * r];
@@ -342,13 +342,17 @@ mod tests {
             (Order::new(0, 0, 2), vec![10.0, 0.5, 0.2, 1.5]),
             (Order::new(5, 1, 1), vec![0.2, -0.1, 0.05, 0.0, -0.1, -0.7, 0.5]),
             (Order::new(10, 2, 2), [vec![0.05; 10], vec![0.3, 0.1, 1.2]].concat()),
+            (Order::new(0, 2, 2), vec![-1.2, 0.3, 0.9]),
+            (Order::new(8, 1, 2), [vec![0.04; 8], vec![-0.5, 0.2, 1.1]].concat()),
+            (Order::new(8, 1, 0), [vec![0.04; 8], vec![1.1]].concat()),
+            (Order::new(4, 0, 1), vec![9.0, 0.3, -0.1, 0.05, 0.1, 0.2, 0.9]),
+            (Order::new(6, 2, 1), vec![0.2, -0.1, 0.1, 0.05, 0.0, 0.1, 0.3, 0.7]),
+            // AR coefficients at zero, as statsmodels' start gives them
+            (Order::new(10, 1, 2), [vec![0.0; 10], vec![-0.45, -0.45, 0.9]].concat()),
         ]
         .into_iter()
         .flat_map(|case| [(case.clone(), false), (case, true)])
         {
-            if fast && order.d > 1 {
-                continue;
-            }
             let params = Params::from_slice(&order, &theta);
             let s = score(&order, &params, &y, &mut tape, fast).unwrap();
             let ll = |th: &[f64]| {

@@ -12,38 +12,35 @@
 //! F' = F + z s,  K' = K + T W s,  M' = M + s s' / F,  W' = T W − K' z / F'
 //! ```
 //!
-//! Start, for d = 0: P_0 = Σ solves Σ = A Σ A' + Q, so ΔP_0 = −K_0 K_0' / F_0
-//! (W_0 = K_0, k = 1). For d = 1 the first period is burned and taken in
-//! closed form: P_0 Z' ∝ F_0 = κ + Σ_00 makes the level state exact, and
-//! P_1 = diag(0, Σ) − w w' / F_0 with w = (0; A Σ e_0), so
-//! ΔP_1 = W_1 M_1 W_1' with W_1 = [e_0, w, T w, K_1] and
-//! M_1 = [[Σ_00, 1], [1, 1/F_0]] ⊕ (−1/F_0) ⊕ (−1/F_1): k = 4, and no
-//! κ-sized number is ever formed. (Carrying κ through the recursions
-//! instead loses up to 1e-5 of the log-likelihood to rounding.) d = 2 is
-//! left to the conventional filter. The steady-state switch is
-//! statsmodels' own: Σ (ΔP_t)² < 1e-19.
+//! The recursions begin at period d, after the burned periods, from the
+//! closed form in [`start`], where ΔP_d has rank k = d + 1. The
+//! steady-state switch is statsmodels' own: Σ (ΔP_t)² < 1e-19.
 //!
-//! The gradient is the adjoint of these recursions, then of the start,
-//! which depends on the parameters through T and through Σ's first column.
+//! The gradient is the adjoint of the recursions, then of the start, which
+//! depends on the parameters through T's AR coefficients and Σ's first
+//! column.
+
+mod start;
 
 use crate::kalman::{CONVERGENCE_TOLERANCE, LN_2PI};
-use crate::ssm::{StateSpace, DIFFUSE_VARIANCE};
+use crate::ssm::StateSpace;
+use start::{rank, start, Dual, Start};
 
 /// Whether the recursions are used for a model with `d` differences and
 /// m states. A step costs about k (m + k) here against m² in the
 /// conventional filter; with the constant factors measured on the EWR
-/// series (BENCHMARKS.md) they win from 1.5 k (m + k) ≤ m²: m ≥ 3 for
-/// d = 0, m ≥ 9 (p ≥ 8) for d = 1, whose k is 4.
+/// series they win from 1.5 k (m + k) ≤ m²: m ≥ 3 for d = 0, m ≥ 5 for
+/// d = 1, m ≥ 7 for d = 2.
 pub(crate) fn applies(d: usize, m: usize) -> bool {
-    d <= 1 && 3 * rank(d) * (m + rank(d)) <= 2 * m * m
+    d <= 2 && 3 * rank(d) * (m + rank(d)) <= 2 * m * m
 }
 
 /// The forward pass's record, reused between evaluations.
 #[derive(Debug, Default)]
 pub(crate) struct Tape {
-    /// The first recursion period (d) and the burned innovation y_0 − c.
+    /// The first recursion period (d) and the burned observations less the constant.
     t0: usize,
-    v0: f64,
+    y0: Vec<f64>,
     /// Innovations v_t and the predicted AR state a_t[d], every step from t0.
     v: Vec<f64>,
     a_d: Vec<f64>,
@@ -79,17 +76,19 @@ pub(crate) fn record(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64
     ] {
         buf.clear();
     }
-    let (first, _) = start(ss, y);
+    let t0 = d;
+    if y.len() <= t0 {
+        return None;
+    }
+    tape.t0 = t0;
+    tape.y0 = y[..t0].iter().map(|v| v - ss.intercept).collect();
     let Start {
-        t0,
         mut a,
         mut w,
         mut mm,
         k: mut kk,
         mut f,
-    } = first;
-    tape.t0 = t0;
-    tape.v0 = y.first().map_or(0.0, |y0| y0 - ss.intercept);
+    } = start(d, &ss.phi, &sigma_col0(ss), &tape.y0);
     let mut an = vec![0.0; m];
     let (mut u, mut z, mut s, mut g) = (vec![0.0; m * k], vec![0.0; k], vec![0.0; k], vec![0.0; k * k]);
     let mut converged = false;
@@ -146,85 +145,9 @@ pub(crate) fn record(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64
     llf.is_finite().then_some((llf, a))
 }
 
-/// Columns of W: K alone for d = 0; e_0, w, T w and K for d = 1.
-fn rank(d: usize) -> usize {
-    if d == 0 {
-        1
-    } else {
-        4
-    }
-}
-
-/// Where the recursions begin: period t0 = d, with its predicted mean,
-/// W (column-major), M, K = T P Z' and F = Z P Z'.
-struct Start {
-    t0: usize,
-    a: Vec<f64>,
-    w: Vec<f64>,
-    mm: Vec<f64>,
-    k: Vec<f64>,
-    f: f64,
-}
-
-/// What the start is built from, kept for its adjoint: Σ_00, w = (0; A Σ e_0)
-/// and F_0 (d = 1 only), and P_{t0} Z'.
-struct Pieces {
-    sigma_00: f64,
-    w: Vec<f64>,
-    f0: f64,
-    pz: Vec<f64>,
-}
-
-/// The start; see the module notes. `y` is only read for d = 1.
-fn start(ss: &StateSpace, y: &[f64]) -> (Start, Pieces) {
-    let (m, d) = (ss.m, ss.d);
-    let k = rank(d);
-    let sigma_00 = ss.p0[d * m + d];
-    let (mut wv, mut f0) = (vec![0.0; m], 0.0);
-    let mut a = vec![0.0; m];
-    // P_{t0} Z'
-    let mut pz: Vec<f64> = (0..m).map(|i| if i < d { 0.0 } else { ss.p0[i * m + d] }).collect();
-    if d == 1 {
-        for (i, &phi) in ss.phi.iter().enumerate() {
-            wv[1 + i] = phi * sigma_00 + if i + 2 < m { ss.p0[(i + 2) * m + 1] } else { 0.0 };
-        }
-        f0 = DIFFUSE_VARIANCE + sigma_00;
-        for (x, wi) in pz.iter_mut().zip(&wv) {
-            *x -= wi * wv[1] / f0;
-        }
-        // a_1 = K_0 (y_0 − c) / F_0 with K_0 = (F_0; A Σ e_0)
-        let v0 = y.first().map_or(0.0, |y0| y0 - ss.intercept);
-        a[0] = v0;
-        for i in 1..m {
-            a[i] = wv[i] * v0 / f0;
-        }
-    }
-    let mut kk = vec![0.0; m];
-    ss.transition(&pz, &mut kk);
-    let f = pz[..=d].iter().sum::<f64>();
-    let (mut w, mut mm) = (vec![0.0; m * k], vec![0.0; k * k]);
-    if d == 1 {
-        w[0] = 1.0;
-        w[m..2 * m].copy_from_slice(&wv);
-        ss.transition(&wv, &mut w[2 * m..3 * m]);
-        mm[0] = sigma_00;
-        mm[1] = 1.0;
-        mm[k] = 1.0;
-        mm[k + 1] = 1.0 / f0;
-        mm[2 * k + 2] = -1.0 / f0;
-    }
-    w[(k - 1) * m..].copy_from_slice(&kk);
-    mm[k * k - 1] = -1.0 / f;
-    let t0 = d;
-    (
-        Start { t0, a, w, mm, k: kk, f },
-        Pieces {
-            sigma_00,
-            w: wv,
-            f0,
-            pz,
-        },
-    )
+/// Σ's first column, the stationary block of P_0 at (d, d) down.
+fn sigma_col0(ss: &StateSpace) -> Vec<f64> {
+    (ss.d..ss.m).map(|i| ss.p0[i * ss.m + ss.d]).collect()
 }
 
 /// U = T W, z = Z W, s = M z'; returns Z ΔP Z' = z s (the change of F).
@@ -275,8 +198,9 @@ pub(crate) struct Adjoint {
     pub sigma_col0: Vec<f64>,
 }
 
-/// The backward pass over the last [`record`]ed one.
-pub(crate) fn adjoint(ss: &StateSpace, tape: &Tape) -> Adjoint {
+/// The backward pass over the last [`record`]ed one, for a model with
+/// `p` AR coefficients (some may be zero).
+pub(crate) fn adjoint(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint {
     let (m, d) = (ss.m, ss.d);
     let (nz, k, r) = (d + 1, rank(d), ss.m - ss.d);
     let n = tape.t0 + tape.v.len();
@@ -409,95 +333,31 @@ pub(crate) fn adjoint(ss: &StateSpace, tape: &Tape) -> Adjoint {
         std::mem::swap(&mut m_next, &mut mbar);
         f_next_bar = fbar;
     }
-    let mut sig_bar = vec![0.0; r];
-    start_adjoint(
-        ss,
-        tape,
-        &abar,
-        k_next,
-        f_next_bar,
-        &w_next,
-        &m_next,
-        &mut phi_bar,
-        &mut sig_bar,
-    );
+    // The start, differentiated along each AR coefficient and each entry
+    // of Σ's first column, contracted with the adjoints of what it returns.
+    let (phi, s) = (ss.phi.clone(), sigma_col0(ss));
+    let along = |dphi: usize, ds: usize| -> f64 {
+        let dual = |x: &[f64], at: usize| -> Vec<Dual> {
+            x.iter()
+                .enumerate()
+                .map(|(i, &v)| Dual {
+                    v,
+                    d: f64::from(i == at),
+                })
+                .collect()
+        };
+        let st = start(d, &dual(&phi, dphi), &dual(&s, ds), &tape.y0);
+        let dot = |bar: &[f64], x: &[Dual]| bar.iter().zip(x).map(|(b, x)| b * x.d).sum::<f64>();
+        dot(&abar, &st.a) + dot(&w_next, &st.w) + dot(&m_next, &st.mm) + dot(&k_next, &st.k) + f_next_bar * st.f.d
+    };
+    for (i, g) in phi_bar.iter_mut().enumerate().take(p) {
+        *g += along(i, usize::MAX);
+    }
+    let sig_bar: Vec<f64> = (0..r).map(|i| along(usize::MAX, i)).collect();
     Adjoint {
         constant: c_bar,
         phi: phi_bar,
         sigma_col0: sig_bar,
-    }
-}
-
-/// The adjoint of [`start`]: from the adjoints of what it returns to
-/// those of T's AR coefficients and Σ's first column.
-#[allow(clippy::too_many_arguments)]
-fn start_adjoint(
-    ss: &StateSpace,
-    tape: &Tape,
-    abar: &[f64],
-    mut kbar: Vec<f64>,
-    mut fbar: f64,
-    wbar: &[f64],
-    mbar: &[f64],
-    phi_bar: &mut [f64],
-    sig_bar: &mut [f64],
-) {
-    let (m, d, r) = (ss.m, ss.d, ss.m - ss.d);
-    let k = rank(d);
-    let (st, pc) = start(ss, &[tape.v0 + ss.intercept]);
-    let mut tmp = vec![0.0; m];
-    // W's last column is K, M's last entry −1/F
-    for (x, y) in kbar.iter_mut().zip(&wbar[(k - 1) * m..]) {
-        *x += y;
-    }
-    fbar += mbar[k * k - 1] / (st.f * st.f);
-    // K = T P Z', F = Z P Z'
-    let mut pz_bar = vec![0.0; m];
-    ss.transition_transpose(&kbar, &mut pz_bar);
-    for i in 0..r {
-        phi_bar[i] += kbar[d + i] * pc.pz[d];
-    }
-    for x in &mut pz_bar[..=d] {
-        *x += fbar;
-    }
-    for i in 0..r {
-        sig_bar[i] += pz_bar[d + i];
-    }
-    if d == 0 {
-        return;
-    }
-    // d = 1: M's Σ_00 and ±1/F_0 entries, W's columns w and T w
-    sig_bar[0] += mbar[0];
-    let mut f0_bar = (mbar[2 * k + 2] - mbar[k + 1]) / (pc.f0 * pc.f0);
-    let mut w_bar = wbar[m..2 * m].to_vec();
-    ss.transition_transpose(&wbar[2 * m..3 * m], &mut tmp);
-    for i in 0..m {
-        w_bar[i] += tmp[i];
-    }
-    for i in 0..r {
-        phi_bar[i] += wbar[2 * m + 1 + i] * pc.w[1];
-    }
-    // P_1 Z' = (0; Σ e_0) − w w_1 / F_0 (its Σ part is counted above)
-    let pzw: f64 = pz_bar.iter().zip(&pc.w).map(|(x, y)| x * y).sum();
-    for i in 0..m {
-        w_bar[i] -= pz_bar[i] * pc.w[1] / pc.f0;
-    }
-    w_bar[1] -= pzw / pc.f0;
-    f0_bar += pzw * pc.w[1] / (pc.f0 * pc.f0);
-    // a_1 = (v_0; w v_0 / F_0)
-    let aw: f64 = abar[1..].iter().zip(&pc.w[1..]).map(|(x, y)| x * y).sum();
-    for i in 1..m {
-        w_bar[i] += abar[i] * tape.v0 / pc.f0;
-    }
-    f0_bar -= aw * tape.v0 / (pc.f0 * pc.f0);
-    // F_0 = κ + Σ_00; w_{1+i} = φ_i Σ_00 + Σ[i+1][0]
-    sig_bar[0] += f0_bar;
-    for i in 0..r {
-        phi_bar[i] += w_bar[1 + i] * pc.sigma_00;
-        sig_bar[0] += ss.phi[i] * w_bar[1 + i];
-        if i + 1 < r {
-            sig_bar[i + 1] += w_bar[1 + i];
-        }
     }
 }
 
@@ -540,6 +400,9 @@ mod tests {
             (Order::new(0, 1, 1), vec![-0.95, 0.7]),
             (Order::new(5, 1, 1), vec![0.2, -0.1, 0.05, 0.0, -0.1, -0.9, 0.5]),
             (Order::new(3, 1, 0), vec![0.2, -0.1, 0.3, 0.5]),
+            (Order::new(0, 2, 1), vec![-0.95, 0.7]),
+            (Order::new(3, 2, 2), vec![0.3, -0.2, 0.1, -1.2, 0.3, 0.9]),
+            (Order::new(10, 2, 2), [vec![0.05; 10], vec![-1.9, 0.91, 1.2]].concat()),
         ] {
             let ss = StateSpace::new(&order, &Params::from_slice(&order, &theta)).unwrap();
             let (fast, _) = record(&ss, &y, &mut tape).unwrap();
