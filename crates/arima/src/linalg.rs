@@ -6,22 +6,35 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 /// `pinv(x) @ y` as numpy computes it: singular values below
 /// `1e-15 * s_max` are dropped, so rank-deficient systems get the
-/// minimum-norm solution. One-sided Jacobi SVD; x is small (≤ 400 × 13).
+/// minimum-norm solution. x (n × k, n up to a few hundred, k ≤ 13) is
+/// first reduced to its k × k triangle R by Householder QR, which keeps
+/// its singular values, and since x⁺ = R⁺ Q', the one-sided Jacobi SVD
+/// then works on R and Q'y alone.
 pub(crate) fn lstsq_min_norm(x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Array1<f64> {
     let (n, k) = x.dim();
     if n == 0 || k == 0 {
         return Array1::zeros(k);
     }
-    let mut a = x.to_owned();
-    let mut v = Array2::<f64>::eye(k);
+    let mut cols: Vec<Vec<f64>> = x.axis_iter(Axis(1)).map(|c| c.to_vec()).collect();
+    let mut y = y.to_vec();
+    if n > k {
+        householder_qr(&mut cols, &mut y);
+        for c in &mut cols {
+            c.truncate(k);
+        }
+        y.truncate(k);
+    }
+    let mut v: Vec<Vec<f64>> = (0..k).map(|i| (0..k).map(|j| f64::from(i == j)).collect()).collect();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
     for _sweep in 0..60 {
         let mut rotated = false;
         for i in 0..k {
             for j in i + 1..k {
-                let (ai, aj) = (a.column(i), a.column(j));
-                let alpha = ai.dot(&ai);
-                let beta = aj.dot(&aj);
-                let gamma = ai.dot(&aj);
+                let (alpha, beta, gamma) = (
+                    dot(&cols[i], &cols[i]),
+                    dot(&cols[j], &cols[j]),
+                    dot(&cols[i], &cols[j]),
+                );
                 if gamma.abs() <= f64::EPSILON * (alpha * beta).sqrt() || gamma == 0.0 {
                     continue;
                 }
@@ -30,7 +43,7 @@ pub(crate) fn lstsq_min_norm(x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> 
                 let t = zeta.signum() / (zeta.abs() + (1.0 + zeta * zeta).sqrt());
                 let c = 1.0 / (1.0 + t * t).sqrt();
                 let s = c * t;
-                rotate(&mut a, i, j, c, s);
+                rotate(&mut cols, i, j, c, s);
                 rotate(&mut v, i, j, c, s);
             }
         }
@@ -38,24 +51,62 @@ pub(crate) fn lstsq_min_norm(x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> 
             break;
         }
     }
-    let sv: Vec<f64> = a.axis_iter(Axis(1)).map(|c| c.dot(&c).sqrt()).collect();
+    let sv: Vec<f64> = cols.iter().map(|c| dot(c, c).sqrt()).collect();
     let cutoff = 1e-15 * sv.iter().cloned().fold(0.0, f64::max);
     let mut out = Array1::zeros(k);
     for (i, &s) in sv.iter().enumerate() {
         if s > cutoff {
-            // Column i of `a` is u_i * s_i, so (u_i · y) / s_i = (a_i · y) / s_i².
-            let coef = a.column(i).dot(&y) / (s * s);
-            out.scaled_add(coef, &v.column(i));
+            // Column i is u_i * s_i, so (u_i · y) / s_i = (col_i · y) / s_i².
+            let coef = dot(&cols[i], &y) / (s * s);
+            for (o, vi) in out.iter_mut().zip(&v[i]) {
+                *o += coef * vi;
+            }
         }
     }
     out
 }
 
-fn rotate(m: &mut Array2<f64>, i: usize, j: usize, c: f64, s: f64) {
-    for mut row in m.rows_mut() {
-        let (xi, xj) = (row[i], row[j]);
-        row[i] = c * xi - s * xj;
-        row[j] = s * xi + c * xj;
+/// Overwrites the columns with R (in their first k entries) and y with
+/// Q'y, for x = Q R by Householder reflections.
+fn householder_qr(cols: &mut [Vec<f64>], y: &mut [f64]) {
+    let n = y.len();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    for j in 0..cols.len() {
+        let (col, later) = cols[j..].split_first_mut().expect("j < k");
+        let norm = dot(&col[j..], &col[j..]).sqrt();
+        if norm == 0.0 {
+            continue;
+        }
+        // v = x + sign(x_0) ‖x‖ e_0, reflecting x onto −sign(x_0) ‖x‖ e_0
+        let alpha = if col[j] >= 0.0 { -norm } else { norm };
+        let mut v = col[j..].to_vec();
+        v[0] -= alpha;
+        let vv = dot(&v, &v);
+        if vv == 0.0 {
+            continue;
+        }
+        let reflect = |x: &mut [f64]| {
+            let f = 2.0 * dot(&v, x) / vv;
+            for (xi, vi) in x.iter_mut().zip(&v) {
+                *xi -= f * vi;
+            }
+        };
+        for c in later.iter_mut() {
+            reflect(&mut c[j..n]);
+        }
+        reflect(&mut y[j..n]);
+        col[j] = alpha;
+        col[j + 1..].iter_mut().for_each(|x| *x = 0.0);
+    }
+}
+
+/// Rotates vectors i and j of `m` by (c, s).
+fn rotate(m: &mut [Vec<f64>], i: usize, j: usize, c: f64, s: f64) {
+    let (lo, hi) = m.split_at_mut(j);
+    for (xi, xj) in lo[i].iter_mut().zip(hi[0].iter_mut()) {
+        let (a, b) = (*xi, *xj);
+        *xi = c * a - s * b;
+        *xj = s * a + c * b;
     }
 }
 
