@@ -100,36 +100,56 @@ impl StateSpace {
     /// `out = T a`.
     #[inline]
     pub fn transition(&self, a: &[f64], out: &mut [f64]) {
-        let d = self.d;
-        for i in 0..d {
-            out[i] = a[i..=d].iter().sum();
-        }
-        self.arma_rows(a, &mut out[d..], |o, x| *o = x);
-    }
-
-    /// Applies the ARMA rows of T to the vector `x`: `put(out_k, φ_k x_d + x_{d+k+1})`.
-    #[inline(always)]
-    fn arma_rows(&self, x: &[f64], out: &mut [f64], mut put: impl FnMut(&mut f64, f64)) {
-        let xd = x[self.d];
-        let next = &x[self.d + 1..];
-        let (last, body) = out.split_last_mut().expect("r ≥ 1");
-        for ((o, &phi), &xn) in body.iter_mut().zip(&self.phi).zip(next) {
-            put(o, phi * xd + xn);
-        }
-        put(last, self.phi[self.phi.len() - 1] * xd);
+        self.transition_rows(a.as_chunks::<1>().0, out.as_chunks_mut::<1>().0);
     }
 
     /// `out = T' a`.
     #[inline]
     pub fn transition_transpose(&self, a: &[f64], out: &mut [f64]) {
-        let d = self.d;
-        let mut run = 0.0;
+        self.transition_transpose_rows(a.as_chunks::<1>().0, out.as_chunks_mut::<1>().0);
+    }
+
+    /// `out = T x` for an m × K matrix x held as rows.
+    #[inline]
+    pub fn transition_rows<const K: usize>(&self, x: &[[f64; K]], out: &mut [[f64; K]]) {
+        let (m, d) = (self.m, self.d);
+        for i in 0..d {
+            let mut sum = x[i];
+            for row in &x[i + 1..=d] {
+                for c in 0..K {
+                    sum[c] += row[c];
+                }
+            }
+            out[i] = sum;
+        }
+        let xd = x[d];
+        for (k, o) in out[d..].iter_mut().enumerate() {
+            let phi = self.phi[k];
+            let next = if d + k + 1 < m { x[d + k + 1] } else { [0.0; K] };
+            for c in 0..K {
+                o[c] = phi * xd[c] + next[c];
+            }
+        }
+    }
+
+    /// `out = T' x` for an m × K matrix x held as rows.
+    #[inline]
+    pub fn transition_transpose_rows<const K: usize>(&self, x: &[[f64; K]], out: &mut [[f64; K]]) {
+        let (m, d) = (self.m, self.d);
+        let mut run = [0.0; K];
         for j in 0..d {
-            run += a[j];
+            for c in 0..K {
+                run[c] += x[j][c];
+            }
             out[j] = run;
         }
-        out[d] = run + self.phi.iter().zip(&a[d..]).map(|(p, x)| p * x).sum::<f64>();
-        out[d + 1..].copy_from_slice(&a[d..self.m - 1]);
+        for (row, &phi) in x[d..].iter().zip(&self.phi) {
+            for c in 0..K {
+                run[c] += phi * row[c];
+            }
+        }
+        out[d] = run;
+        out[d + 1..m].copy_from_slice(&x[d..m - 1]);
     }
 
     /// `out = T p T' + R Q R'` for a symmetric `p`: the covariance prediction.

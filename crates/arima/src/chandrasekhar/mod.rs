@@ -24,7 +24,7 @@ mod start;
 
 use crate::kalman::{CONVERGENCE_TOLERANCE, LN_2PI};
 use crate::ssm::StateSpace;
-use start::{rank, start, Dual, Start};
+use start::{rank, start, Dual};
 
 /// Whether the recursions are used for a model with `d` differences and
 /// m states. A step costs about k (m + k) here against m² in the
@@ -45,8 +45,8 @@ pub(crate) struct Tape {
     v: Vec<f64>,
     a_d: Vec<f64>,
     /// Of the steps before the steady state (the last is the frozen one):
-    /// U_t = T W_t (column-major, k columns of m), z_t, s_t, row d of W_t,
-    /// M_t (k × k), K_t and F_t.
+    /// U_t = T W_t (m rows of k), z_t, s_t, row d of W_t, M_t (k × k),
+    /// K_t and F_t.
     u: Vec<f64>,
     z: Vec<f64>,
     s: Vec<f64>,
@@ -56,13 +56,29 @@ pub(crate) struct Tape {
     f: Vec<f64>,
 }
 
+/// An m × k matrix is held as m rows of k (W, T W and their adjoints):
+/// the recursions' work is row by row, k wide.
+type Row<const K: usize> = [f64; K];
+
+#[inline(always)]
+fn dot<const K: usize>(a: &Row<K>, b: &Row<K>) -> f64 {
+    (0..K).map(|c| a[c] * b[c]).sum()
+}
+
 /// Runs the recursions over `y`, recording them. Returns the
 /// log-likelihood and the predicted state past the end, `None` where a
 /// forecast variance is not positive.
 pub(crate) fn record(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64, Vec<f64>)> {
+    match rank(ss.d) {
+        1 => record_k::<1>(ss, y, tape),
+        2 => record_k::<2>(ss, y, tape),
+        _ => record_k::<3>(ss, y, tape),
+    }
+}
+
+fn record_k<const K: usize>(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64, Vec<f64>)> {
     let (m, d) = (ss.m, ss.d);
     let nz = d + 1;
-    let k = rank(d);
     for buf in [
         &mut tape.v,
         &mut tape.a_d,
@@ -82,15 +98,11 @@ pub(crate) fn record(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64
     }
     tape.t0 = t0;
     tape.y0 = y[..t0].iter().map(|v| v - ss.intercept).collect();
-    let Start {
-        mut a,
-        mut w,
-        mut mm,
-        k: mut kk,
-        mut f,
-    } = start(d, &ss.phi, &sigma_col0(ss), &tape.y0);
-    let mut an = vec![0.0; m];
-    let (mut u, mut z, mut s, mut g) = (vec![0.0; m * k], vec![0.0; k], vec![0.0; k], vec![0.0; k * k]);
+    let st = start(d, &ss.phi, &sigma_col0(ss), &tape.y0);
+    let (mut a, mut kk, mut f) = (st.a, st.k, st.f);
+    let mut w: Vec<Row<K>> = (0..m).map(|i| std::array::from_fn(|c| st.w[c * m + i])).collect();
+    let mut mm: [Row<K>; K] = std::array::from_fn(|i| std::array::from_fn(|j| st.mm[i * K + j]));
+    let (mut an, mut u) = (vec![0.0; m], vec![[0.0; K]; m]);
     let mut converged = false;
     let mut llf = 0.0;
     for (t, &yt) in y.iter().enumerate().skip(t0) {
@@ -112,32 +124,40 @@ pub(crate) fn record(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64
         if converged {
             continue;
         }
-        let fz = moments(ss, &w, &mm, &mut u, &mut z, &mut s);
-        tape.u.extend_from_slice(&u);
-        tape.z.extend_from_slice(&z);
-        tape.s.extend_from_slice(&s);
-        tape.wd.extend((0..k).map(|c| w[c * m + d]));
-        tape.mm.extend_from_slice(&mm);
+        // U = T W, z = Z W, s = M z'
+        ss.transition_rows(&w, &mut u);
+        let mut z = [0.0; K];
+        for row in &w[..nz] {
+            for c in 0..K {
+                z[c] += row[c];
+            }
+        }
+        let s: Row<K> = std::array::from_fn(|i| dot(&mm[i], &z));
+        let fz = dot(&z, &s);
+        tape.u.extend(u.iter().flatten());
+        tape.z.extend(z);
+        tape.s.extend(s);
+        tape.wd.extend(w[d]);
+        tape.mm.extend(mm.iter().flatten());
         tape.k.extend_from_slice(&kk);
         tape.f.push(f);
-        if t >= 1 && steady(&w, &mm, fz, nz, m, &mut g) {
+        if t >= 1 && steady(&w, &mm, fz, nz) {
             converged = true; // keep K_t and F_t from now on
             continue;
         }
         let f_next = f + fz;
-        for c in 0..k {
-            for (x, uc) in kk.iter_mut().zip(&u[c * m..(c + 1) * m]) {
-                *x += uc * s[c];
+        for (x, ui) in kk.iter_mut().zip(&u) {
+            *x += dot(ui, &s);
+        }
+        for i in 0..K {
+            for j in 0..K {
+                mm[i][j] += s[i] * s[j] / f;
             }
         }
-        for i in 0..k {
-            for j in 0..k {
-                mm[i * k + j] += s[i] * s[j] / f;
-            }
-        }
-        for c in 0..k {
-            for ((x, uc), kn) in w[c * m..(c + 1) * m].iter_mut().zip(&u[c * m..(c + 1) * m]).zip(&kk) {
-                *x = uc - kn * z[c] / f_next;
+        for ((wi, ui), kn) in w.iter_mut().zip(&u).zip(&kk) {
+            let g = kn / f_next;
+            for c in 0..K {
+                wi[c] = ui[c] - g * z[c];
             }
         }
         f = f_next;
@@ -150,42 +170,26 @@ fn sigma_col0(ss: &StateSpace) -> Vec<f64> {
     (ss.d..ss.m).map(|i| ss.p0[i * ss.m + ss.d]).collect()
 }
 
-/// U = T W, z = Z W, s = M z'; returns Z ΔP Z' = z s (the change of F).
-fn moments(ss: &StateSpace, w: &[f64], mm: &[f64], u: &mut [f64], z: &mut [f64], s: &mut [f64]) -> f64 {
-    let (m, k, nz) = (ss.m, z.len(), ss.d + 1);
-    for c in 0..k {
-        let col = &w[c * m..(c + 1) * m];
-        ss.transition(col, &mut u[c * m..(c + 1) * m]);
-        z[c] = col[..nz].iter().sum();
-    }
-    for i in 0..k {
-        s[i] = (0..k).map(|j| mm[i * k + j] * z[j]).sum();
-    }
-    z.iter().zip(s.iter()).map(|(a, b)| a * b).sum()
-}
-
 /// statsmodels' steady-state test Σ (ΔP)² < 1e-19, with ΔP = W M W'.
 /// |Z ΔP Z'| ≤ nz ‖ΔP‖, so most steps are settled by the change of F
 /// alone; otherwise ‖W M W'‖² = tr(M G M G) with G = W'W.
-fn steady(w: &[f64], mm: &[f64], fz: f64, nz: usize, m: usize, g: &mut [f64]) -> bool {
+fn steady<const K: usize>(w: &[Row<K>], mm: &[Row<K>; K], fz: f64, nz: usize) -> bool {
     if fz * fz >= (nz * nz) as f64 * CONVERGENCE_TOLERANCE {
         return false;
     }
-    let k = w.len() / m;
-    for i in 0..k {
-        for j in 0..k {
-            g[i * k + j] = w[i * m..(i + 1) * m]
-                .iter()
-                .zip(&w[j * m..(j + 1) * m])
-                .map(|(a, b)| a * b)
-                .sum();
+    let mut g = [[0.0; K]; K];
+    for row in w {
+        for i in 0..K {
+            for j in 0..K {
+                g[i][j] += row[i] * row[j];
+            }
         }
     }
-    // tr((M G)²) = Σ_ij (MG)_ij (MG)_ji
-    let mg: Vec<f64> = (0..k * k)
-        .map(|ij| (0..k).map(|l| mm[(ij / k) * k + l] * g[l * k + ij % k]).sum())
-        .collect();
-    let norm2: f64 = (0..k * k).map(|ij| mg[ij] * mg[(ij % k) * k + ij / k]).sum();
+    let mg: [Row<K>; K] = std::array::from_fn(|i| std::array::from_fn(|j| (0..K).map(|l| mm[i][l] * g[l][j]).sum()));
+    let norm2: f64 = (0..K)
+        .flat_map(|i| (0..K).map(move |j| (i, j)))
+        .map(|(i, j)| mg[i][j] * mg[j][i])
+        .sum();
     norm2 < CONVERGENCE_TOLERANCE
 }
 
@@ -201,8 +205,16 @@ pub(crate) struct Adjoint {
 /// The backward pass over the last [`record`]ed one, for a model with
 /// `p` AR coefficients (some may be zero).
 pub(crate) fn adjoint(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint {
+    match rank(ss.d) {
+        1 => adjoint_k::<1>(ss, p, tape),
+        2 => adjoint_k::<2>(ss, p, tape),
+        _ => adjoint_k::<3>(ss, p, tape),
+    }
+}
+
+fn adjoint_k<const K: usize>(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint {
     let (m, d) = (ss.m, ss.d);
-    let (nz, k, r) = (d + 1, rank(d), ss.m - ss.d);
+    let (nz, r) = (d + 1, ss.m - ss.d);
     let n = tape.t0 + tape.v.len();
     let pre = tape.f.len();
     let mut phi_bar = vec![0.0; r];
@@ -210,10 +222,9 @@ pub(crate) fn adjoint(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint {
     let (mut abar, mut abar_prev) = (vec![0.0; m], vec![0.0; m]);
     // Adjoints of K, F, W, M at t + 1 (`_next`) and at t.
     let (mut k_next, mut f_next_bar) = (vec![0.0; m], 0.0);
-    let (mut w_next, mut m_next) = (vec![0.0; m * k], vec![0.0; k * k]);
-    let (mut kbar, mut wbar, mut mbar) = (vec![0.0; m], vec![0.0; m * k], vec![0.0; k * k]);
+    let (mut w_next, mut m_next) = (vec![[0.0; K]; m], [[0.0; K]; K]);
+    let (mut kbar, mut wbar, mut ubar) = (vec![0.0; m], vec![[0.0; K]; m], vec![[0.0; K]; m]);
     let (mut frozen_k, mut frozen_f) = (vec![0.0; m], 0.0);
-    let (mut ubar, mut zbar, mut sbar) = (vec![0.0; m * k], vec![0.0; k], vec![0.0; k]);
     let t0 = tape.t0;
     for t in (t0..n).rev() {
         let step = t - t0;
@@ -262,79 +273,67 @@ pub(crate) fn adjoint(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint {
             f_next_bar = fbar;
             continue;
         }
-        let (u, mm) = (
-            &tape.u[rec * m * k..(rec + 1) * m * k],
-            &tape.mm[rec * k * k..(rec + 1) * k * k],
-        );
-        let (z, s) = (&tape.z[rec * k..(rec + 1) * k], &tape.s[rec * k..(rec + 1) * k]);
+        let u = &tape.u[rec * m * K..(rec + 1) * m * K].as_chunks::<K>().0;
+        let mm = &tape.mm[rec * K * K..(rec + 1) * K * K].as_chunks::<K>().0;
+        let row = |x: &[f64]| -> Row<K> { std::array::from_fn(|c| x[rec * K + c]) };
+        let (z, s, wd) = (row(&tape.z), row(&tape.s), row(&tape.wd));
         let (kn, f1) = (&tape.k[(rec + 1) * m..(rec + 2) * m], tape.f[rec + 1]);
         // W' = U − K' z / F'
-        ubar.copy_from_slice(&w_next);
-        for c in 0..k {
-            let wc = &w_next[c * m..(c + 1) * m];
-            let wk: f64 = wc.iter().zip(kn).map(|(x, y)| x * y).sum();
-            for (x, y) in k_next.iter_mut().zip(wc) {
-                *x -= y * z[c] / f1;
+        let mut zbar = [0.0; K];
+        for i in 0..m {
+            let wi = w_next[i];
+            ubar[i] = wi;
+            let wz = dot(&wi, &z);
+            k_next[i] -= wz / f1;
+            f_next_bar += kn[i] * wz / (f1 * f1);
+            for c in 0..K {
+                zbar[c] -= kn[i] * wi[c] / f1;
             }
-            zbar[c] = -wk / f1;
-            f_next_bar += z[c] * wk / (f1 * f1);
         }
         // M' = M + s s' / F
-        mbar.copy_from_slice(&m_next);
-        for i in 0..k {
-            sbar[i] = (0..k)
-                .map(|j| (m_next[i * k + j] + m_next[j * k + i]) * s[j])
-                .sum::<f64>()
-                / f;
-            fbar -= s[i] * (0..k).map(|j| m_next[i * k + j] * s[j]).sum::<f64>() / (f * f);
-        }
+        let mut mbar = m_next;
+        let mut sbar: Row<K> =
+            std::array::from_fn(|i| (0..K).map(|j| (m_next[i][j] + m_next[j][i]) * s[j]).sum::<f64>() / f);
+        fbar -= (0..K).map(|i| s[i] * dot(&m_next[i], &s)).sum::<f64>() / (f * f);
         // K' = K + U s
-        for (x, y) in kbar.iter_mut().zip(&k_next) {
-            *x += y;
-        }
-        for c in 0..k {
-            let uc = &mut ubar[c * m..(c + 1) * m];
-            for (x, y) in uc.iter_mut().zip(&k_next) {
-                *x += y * s[c];
+        for i in 0..m {
+            kbar[i] += k_next[i];
+            for c in 0..K {
+                ubar[i][c] += k_next[i] * s[c];
+                sbar[c] += u[i][c] * k_next[i];
             }
-            sbar[c] += u[c * m..(c + 1) * m]
-                .iter()
-                .zip(&k_next)
-                .map(|(x, y)| x * y)
-                .sum::<f64>();
         }
         // F' = F + z s
         fbar += f_next_bar;
-        for c in 0..k {
+        for c in 0..K {
             zbar[c] += f_next_bar * s[c];
             sbar[c] += f_next_bar * z[c];
         }
         // s = M z'
-        for i in 0..k {
-            for j in 0..k {
-                mbar[i * k + j] += sbar[i] * z[j];
-                zbar[j] += mm[i * k + j] * sbar[i];
+        for i in 0..K {
+            for j in 0..K {
+                mbar[i][j] += sbar[i] * z[j];
+                zbar[j] += mm[i][j] * sbar[i];
             }
         }
         // z = Z W, U = T W
-        for c in 0..k {
-            let wb = &mut wbar[c * m..(c + 1) * m];
-            ss.transition_transpose(&ubar[c * m..(c + 1) * m], wb);
-            for x in &mut wb[..nz] {
-                *x += zbar[c];
+        ss.transition_transpose_rows(&ubar, &mut wbar);
+        for row in &mut wbar[..nz] {
+            for c in 0..K {
+                row[c] += zbar[c];
             }
-            let wd = tape.wd[rec * k + c];
-            for i in 0..r {
-                phi_bar[i] += ubar[c * m + d + i] * wd;
-            }
+        }
+        for (g, ur) in phi_bar.iter_mut().zip(&ubar[d..]) {
+            *g += dot(ur, &wd);
         }
         std::mem::swap(&mut k_next, &mut kbar);
         std::mem::swap(&mut w_next, &mut wbar);
-        std::mem::swap(&mut m_next, &mut mbar);
+        m_next = mbar;
         f_next_bar = fbar;
     }
     // The start, differentiated along each AR coefficient and each entry
-    // of Σ's first column, contracted with the adjoints of what it returns.
+    // of Σ's first column, contracted with the adjoints of what it returns
+    // (its W is column-major).
     let (phi, s) = (ss.phi.clone(), sigma_col0(ss));
     let along = |dphi: usize, ds: usize| -> f64 {
         let dual = |x: &[f64], at: usize| -> Vec<Dual> {
@@ -348,7 +347,8 @@ pub(crate) fn adjoint(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint {
         };
         let st = start(d, &dual(&phi, dphi), &dual(&s, ds), &tape.y0);
         let dot = |bar: &[f64], x: &[Dual]| bar.iter().zip(x).map(|(b, x)| b * x.d).sum::<f64>();
-        dot(&abar, &st.a) + dot(&w_next, &st.w) + dot(&m_next, &st.mm) + dot(&k_next, &st.k) + f_next_bar * st.f.d
+        let w_term: f64 = (0..K * m).map(|cm| w_next[cm % m][cm / m] * st.w[cm].d).sum();
+        dot(&abar, &st.a) + w_term + dot(m_next.as_flattened(), &st.mm) + dot(&k_next, &st.k) + f_next_bar * st.f.d
     };
     for (i, g) in phi_bar.iter_mut().enumerate().take(p) {
         *g += along(i, usize::MAX);
