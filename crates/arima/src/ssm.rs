@@ -122,14 +122,15 @@ impl StateSpace {
             }
             out[i] = sum;
         }
+        // ARMA rows: φ_k x_d + x_{d+k+1}, the last without a successor
         let xd = x[d];
-        for (k, o) in out[d..].iter_mut().enumerate() {
-            let phi = self.phi[k];
-            let next = if d + k + 1 < m { x[d + k + 1] } else { [0.0; K] };
+        for ((o, &phi), next) in out[d..m - 1].iter_mut().zip(&self.phi).zip(&x[d + 1..m]) {
             for c in 0..K {
                 o[c] = phi * xd[c] + next[c];
             }
         }
+        let phi = self.phi[m - d - 1];
+        out[m - 1] = std::array::from_fn(|c| phi * xd[c]);
     }
 
     /// `out = T' x` for an m × K matrix x held as rows.

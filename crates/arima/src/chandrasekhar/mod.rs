@@ -134,11 +134,11 @@ fn record_k<const K: usize>(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Opti
         }
         let s: Row<K> = std::array::from_fn(|i| dot(&mm[i], &z));
         let fz = dot(&z, &s);
-        tape.u.extend(u.iter().flatten());
+        tape.u.extend_from_slice(u.as_flattened());
         tape.z.extend(z);
         tape.s.extend(s);
         tape.wd.extend(w[d]);
-        tape.mm.extend(mm.iter().flatten());
+        tape.mm.extend_from_slice(mm.as_flattened());
         tape.k.extend_from_slice(&kk);
         tape.f.push(f);
         if t >= 1 && steady(&w, &mm, fz, nz) {
@@ -280,14 +280,13 @@ fn adjoint_k<const K: usize>(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint 
         let (kn, f1) = (&tape.k[(rec + 1) * m..(rec + 2) * m], tape.f[rec + 1]);
         // W' = U − K' z / F'
         let mut zbar = [0.0; K];
-        for i in 0..m {
-            let wi = w_next[i];
-            ubar[i] = wi;
-            let wz = dot(&wi, &z);
-            k_next[i] -= wz / f1;
-            f_next_bar += kn[i] * wz / (f1 * f1);
+        ubar.copy_from_slice(&w_next);
+        for ((kb, &knext), wi) in k_next.iter_mut().zip(kn).zip(&w_next) {
+            let wz = dot(wi, &z);
+            *kb -= wz / f1;
+            f_next_bar += knext * wz / (f1 * f1);
             for c in 0..K {
-                zbar[c] -= kn[i] * wi[c] / f1;
+                zbar[c] -= knext * wi[c] / f1;
             }
         }
         // M' = M + s s' / F
@@ -296,11 +295,11 @@ fn adjoint_k<const K: usize>(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint 
             std::array::from_fn(|i| (0..K).map(|j| (m_next[i][j] + m_next[j][i]) * s[j]).sum::<f64>() / f);
         fbar -= (0..K).map(|i| s[i] * dot(&m_next[i], &s)).sum::<f64>() / (f * f);
         // K' = K + U s
-        for i in 0..m {
-            kbar[i] += k_next[i];
+        for (((kb, &kx), ub), ui) in kbar.iter_mut().zip(&k_next).zip(ubar.iter_mut()).zip(u.iter()) {
+            *kb += kx;
             for c in 0..K {
-                ubar[i][c] += k_next[i] * s[c];
-                sbar[c] += u[i][c] * k_next[i];
+                ub[c] += kx * s[c];
+                sbar[c] += ui[c] * kx;
             }
         }
         // F' = F + z s
