@@ -200,6 +200,8 @@ pub struct FittedArima {
     y: Vec<f64>,
     ss: StateSpace,
     end: FilterEnd,
+    /// The one-step predictions, from the same filter pass.
+    prediction: Prediction,
     /// The optimiser's final point and inverse Hessian, for [`Arima::refit`].
     search: Option<WarmStart>,
 }
@@ -236,7 +238,17 @@ impl FittedArima {
     pub fn from_params(order: Order, params: Params, y: &[f64]) -> Result<FittedArima, ArimaError> {
         validate(y, &order)?;
         let ss = StateSpace::new(&order, &params).ok_or(ArimaError::NonFiniteLikelihood { order })?;
-        let end = kalman::filter(&ss, y, &mut ()).ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let n = y.len();
+        let (mut mean, mut variance) = (Array1::zeros(n), Array1::zeros(n));
+        let end = kalman::filter(
+            &ss,
+            y,
+            &mut kalman::Predictions(|t, m, v| {
+                mean[t] = m;
+                variance[t] = v;
+            }),
+        )
+        .ok_or(ArimaError::NonFiniteLikelihood { order })?;
         if !end.llf.is_finite() {
             return Err(ArimaError::NonFiniteLikelihood { order });
         }
@@ -250,6 +262,7 @@ impl FittedArima {
             y: y.to_vec(),
             ss,
             end,
+            prediction: Prediction { mean, variance },
             search: None,
         })
     }
@@ -291,18 +304,7 @@ impl FittedArima {
     /// `get_prediction()`: for d > 0 the first points are 0 with a huge
     /// (diffuse) variance.
     pub fn in_sample_prediction(&self) -> Prediction {
-        let n = self.y.len();
-        let (mut mean, mut variance) = (Array1::zeros(n), Array1::zeros(n));
-        kalman::filter(
-            &self.ss,
-            &self.y,
-            &mut kalman::Predictions(|t, m, v| {
-                mean[t] = m;
-                variance[t] = v;
-            }),
-        )
-        .expect("the filter ran at fit time with these parameters");
-        Prediction { mean, variance }
+        self.prediction.clone()
     }
 
     /// Forecasts `horizon` steps past the end of the data.
