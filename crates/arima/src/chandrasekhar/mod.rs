@@ -331,28 +331,39 @@ fn adjoint_k<const K: usize>(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint 
         f_next_bar = fbar;
     }
     // The start, differentiated along each AR coefficient and each entry
-    // of Σ's first column, contracted with the adjoints of what it returns
+    // of Σ's first column (direction j < p is φ_j, then s_{j−p}), LANES
+    // directions per run, contracted with the adjoints of what it returns
     // (its W is column-major).
+    const LANES: usize = 8;
     let (phi, s) = (ss.phi.clone(), sigma_col0(ss));
-    let along = |dphi: usize, ds: usize| -> f64 {
-        let dual = |x: &[f64], at: usize| -> Vec<Dual> {
+    let mut start_bar = vec![0.0; p + r];
+    for (run, out) in start_bar.chunks_mut(LANES).enumerate() {
+        // x[i] varies along direction `dir(i)`, if any.
+        let seed = |x: &[f64], dir: &dyn Fn(usize) -> Option<usize>| -> Vec<Dual<LANES>> {
             x.iter()
                 .enumerate()
                 .map(|(i, &v)| Dual {
                     v,
-                    d: f64::from(i == at),
+                    d: std::array::from_fn(|l| f64::from(dir(i) == Some(run * LANES + l))),
                 })
                 .collect()
         };
-        let st = start(d, &dual(&phi, dphi), &dual(&s, ds), &tape.y0);
-        let dot = |bar: &[f64], x: &[Dual]| bar.iter().zip(x).map(|(b, x)| b * x.d).sum::<f64>();
-        let w_term: f64 = (0..K * m).map(|cm| w_next[cm % m][cm / m] * st.w[cm].d).sum();
-        dot(&abar, &st.a) + w_term + dot(m_next.as_flattened(), &st.mm) + dot(&k_next, &st.k) + f_next_bar * st.f.d
-    };
-    for (i, g) in phi_bar.iter_mut().enumerate().take(p) {
-        *g += along(i, usize::MAX);
+        let phi_dual = seed(&phi, &|i| (i < p).then_some(i));
+        let st = start(d, &phi_dual, &seed(&s, &|i| Some(p + i)), &tape.y0);
+        for (l, g) in out.iter_mut().enumerate() {
+            let dot = |bar: &[f64], x: &[Dual<LANES>]| bar.iter().zip(x).map(|(b, x)| b * x.d[l]).sum::<f64>();
+            let w_term: f64 = (0..K * m).map(|cm| w_next[cm % m][cm / m] * st.w[cm].d[l]).sum();
+            *g = dot(&abar, &st.a)
+                + w_term
+                + dot(m_next.as_flattened(), &st.mm)
+                + dot(&k_next, &st.k)
+                + f_next_bar * st.f.d[l];
+        }
     }
-    let sig_bar: Vec<f64> = (0..r).map(|i| along(usize::MAX, i)).collect();
+    for (g, sb) in phi_bar.iter_mut().zip(&start_bar[..p]) {
+        *g += sb;
+    }
+    let sig_bar = start_bar[p..].to_vec();
     Adjoint {
         constant: c_bar,
         phi: phi_bar,

@@ -24,8 +24,8 @@
 //!
 //! The start depends on the parameters only through φ and s; it is
 //! written once, generic over [`Num`], and differentiated by running it on
-//! [`Dual`] numbers along each of those inputs (it is tiny next to the
-//! recursions).
+//! [`Dual`] numbers, several input directions per run (it is tiny next to
+//! the recursions).
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -45,67 +45,74 @@ pub(super) trait Num:
 
 impl Num for f64 {}
 
-/// A value and its derivative along one direction (forward mode).
+/// A value and its derivatives along L directions at once (forward mode).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Dual {
+pub(super) struct Dual<const L: usize> {
     pub v: f64,
-    pub d: f64,
+    pub d: [f64; L],
 }
 
-impl From<f64> for Dual {
+impl<const L: usize> From<f64> for Dual<L> {
     fn from(v: f64) -> Self {
-        Dual { v, d: 0.0 }
+        Dual { v, d: [0.0; L] }
     }
 }
 
-impl Add for Dual {
-    type Output = Dual;
-    fn add(self, o: Dual) -> Dual {
+impl<const L: usize> Add for Dual<L> {
+    type Output = Self;
+    fn add(self, o: Self) -> Self {
         Dual {
             v: self.v + o.v,
-            d: self.d + o.d,
+            d: std::array::from_fn(|l| self.d[l] + o.d[l]),
         }
     }
 }
 
-impl Sub for Dual {
-    type Output = Dual;
-    fn sub(self, o: Dual) -> Dual {
+impl<const L: usize> Sub for Dual<L> {
+    type Output = Self;
+    fn sub(self, o: Self) -> Self {
         Dual {
             v: self.v - o.v,
-            d: self.d - o.d,
+            d: std::array::from_fn(|l| self.d[l] - o.d[l]),
         }
     }
 }
 
-impl Mul for Dual {
-    type Output = Dual;
-    fn mul(self, o: Dual) -> Dual {
+impl<const L: usize> Mul for Dual<L> {
+    type Output = Self;
+    #[allow(clippy::suspicious_arithmetic_impl)] // the product rule
+    fn mul(self, o: Self) -> Self {
         Dual {
             v: self.v * o.v,
-            d: self.d * o.v + self.v * o.d,
+            d: std::array::from_fn(|l| self.d[l] * o.v + self.v * o.d[l]),
         }
     }
 }
 
-impl Div for Dual {
-    type Output = Dual;
-    fn div(self, o: Dual) -> Dual {
+impl<const L: usize> Div for Dual<L> {
+    type Output = Self;
+    #[allow(clippy::suspicious_arithmetic_impl)] // the quotient rule
+    fn div(self, o: Self) -> Self {
+        let inv = 1.0 / o.v;
+        let q = self.v * inv;
         Dual {
-            v: self.v / o.v,
-            d: (self.d * o.v - self.v * o.d) / (o.v * o.v),
+            v: q,
+            d: std::array::from_fn(|l| (self.d[l] - q * o.d[l]) * inv),
         }
     }
 }
 
-impl Neg for Dual {
-    type Output = Dual;
-    fn neg(self) -> Dual {
-        Dual { v: -self.v, d: -self.d }
+impl<const L: usize> Neg for Dual<L> {
+    type Output = Self;
+    fn neg(self) -> Self {
+        Dual {
+            v: -self.v,
+            d: std::array::from_fn(|l| -self.d[l]),
+        }
     }
 }
 
-impl Num for Dual {}
+impl<const L: usize> Num for Dual<L> {}
 
 /// Columns of W for d differences.
 pub(super) fn rank(d: usize) -> usize {
