@@ -233,8 +233,9 @@ fn adjoint_k<const K: usize>(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint 
         let v = tape.v[step];
         // a_{t+1} = T a_t + K v / F
         ss.transition_transpose(&abar, &mut abar_prev);
-        for i in 0..r {
-            phi_bar[i] += abar[d + i] * tape.a_d[step];
+        let a_d = tape.a_d[step];
+        for (g, ab) in phi_bar.iter_mut().zip(&abar[d..]) {
+            *g += ab * a_d;
         }
         let ka: f64 = kk.iter().zip(&abar).map(|(x, y)| x * y).sum();
         let mut fbar = -ka * v / (f * f);
