@@ -26,15 +26,10 @@ pub(crate) struct FilterEnd {
     pub p: Vec<f64>,
 }
 
-/// What a filter run reports as it goes; every method defaults to nothing.
+/// What a filter run reports as it goes.
 pub(crate) trait Observer {
     /// The one-step prediction of y_t: mean and variance.
     fn prediction(&mut self, _t: usize, _mean: f64, _variance: f64) {}
-    /// P_{t|t}, P_t Z' and F_t of each step before the steady state; the
-    /// last one reported stays in force after it.
-    fn covariance(&mut self, _pf: &[f64], _pz: &[f64], _f: f64) {}
-    /// The innovation v_t and the filtered state a_{t|t}.
-    fn update(&mut self, _v: f64, _af: &[f64]) {}
 }
 
 impl Observer for () {}
@@ -79,7 +74,6 @@ pub(crate) fn filter(ss: &StateSpace, y: &[f64], obs: &mut impl Observer) -> Opt
         for i in 0..m {
             af[i] = a[i] + pz[i] * gain;
         }
-        obs.update(v, &af);
         ss.transition(&af, &mut a);
         if !converged {
             // P_{t|t} = P - pz pz' / F, then P_{t+1} = T P_{t|t} T' + RQR'.
@@ -89,7 +83,6 @@ pub(crate) fn filter(ss: &StateSpace, y: &[f64], obs: &mut impl Observer) -> Opt
                     *x = pij - c * pzj;
                 }
             }
-            obs.covariance(&pf, &pz, f);
             ss.transition_cov(&pf, &mut row, &mut pn); // symmetric by construction
             let change = squared_distance(&pn, &p);
             if t >= 1 && change < CONVERGENCE_TOLERANCE {

@@ -202,47 +202,6 @@ impl StateSpace {
         }
         mirror_upper(out, m);
     }
-
-    /// `out = T' p T` for a symmetric `p`; `row` (length m) is scratch.
-    ///
-    /// T' shifts the ARMA states down and folds everything else into
-    /// column d, so row j of T' p is one row of p except for j ≤ d.
-    #[inline]
-    pub fn transpose_sandwich(&self, p: &[f64], row: &mut [f64], out: &mut [f64]) {
-        let (m, d) = (self.m, self.d);
-        for j in 0..m {
-            // row = (T' p)[j]
-            if j > d {
-                row.copy_from_slice(&p[(j - 1) * m..j * m]);
-            } else {
-                row.fill(0.0);
-                for i in 0..j.min(d) + usize::from(j < d) {
-                    axpy(1.0, &p[i * m..(i + 1) * m], row);
-                }
-                if j == d {
-                    for (k, &phi) in self.phi.iter().enumerate() {
-                        if phi != 0.0 {
-                            axpy(phi, &p[(d + k) * m..(d + k + 1) * m], row);
-                        }
-                    }
-                }
-            }
-            // out[j][l] = row · T[:, l], for l ≥ j
-            let out_j = &mut out[j * m..(j + 1) * m];
-            let mut run: f64 = row[..j.min(d)].iter().sum();
-            for l in j..d {
-                run += row[l];
-                out_j[l] = run;
-            }
-            if j <= d {
-                let below: f64 = row[..d].iter().sum();
-                out_j[d] = below + self.phi.iter().zip(&row[d..]).map(|(p, x)| p * x).sum::<f64>();
-            }
-            let from = if j <= d { d + 1 } else { j };
-            out_j[from..].copy_from_slice(&row[from - 1..m - 1]);
-        }
-        mirror_upper(out, m);
-    }
 }
 
 /// Copies the upper triangle of a row-major m × m matrix onto the lower.
@@ -467,8 +426,6 @@ mod tests {
             ss.transition_cov(sym.as_slice().unwrap(), &mut row, &mut out);
             let rqr = Array2::from_shape_vec((m, m), ss.rqr.clone()).unwrap();
             close(&out, (t.dot(&sym).dot(&t.t()) + rqr).as_slice().unwrap());
-            ss.transpose_sandwich(sym.as_slice().unwrap(), &mut row, &mut out);
-            close(&out, t.t().dot(&sym).dot(&t).as_slice().unwrap());
         }
     }
 
