@@ -27,8 +27,9 @@ fn fit(c: &mut Criterion) {
     });
 }
 
-/// The structured filter against the same filter on dense ndarray matrices,
-/// and the cost of one exact gradient (adjoint) in likelihood evaluations.
+/// One likelihood evaluation three ways: the conventional filter written
+/// by hand, the same filter on dense ndarray matrices, and the search's
+/// Chandrasekhar pass; then one exact gradient (that pass and its adjoint).
 fn loglike(c: &mut Criterion) {
     let y = ewr_2013();
     let mut group = c.benchmark_group("loglike_365");
@@ -36,6 +37,9 @@ fn loglike(c: &mut Criterion) {
         let params = Arima::new(order).fit(&y).unwrap().params().clone();
         group.bench_with_input(BenchmarkId::new("structured", order), &params, |b, p| {
             b.iter(|| internals::loglike(&order, p, black_box(&y)))
+        });
+        group.bench_with_input(BenchmarkId::new("chandrasekhar", order), &params, |b, p| {
+            b.iter(|| internals::search_loglike(&order, p, black_box(&y)))
         });
         group.bench_with_input(BenchmarkId::new("dense_ndarray", order), &params, |b, p| {
             b.iter(|| internals::dense_loglike(&order, p, black_box(&y)))

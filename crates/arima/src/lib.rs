@@ -63,8 +63,14 @@ pub mod internals {
         StateSpace::new(order, params).map_or(f64::NEG_INFINITY, |ss| kalman::loglike(&ss, y))
     }
 
+    /// Log-likelihood at `params` from the likelihood search's pass (the
+    /// Chandrasekhar recursions, recorded for the gradient).
+    pub fn search_loglike(order: &Order, params: &Params, y: &[f64]) -> f64 {
+        score::record(order, params, y, &mut score::Tape::default()).unwrap_or(f64::NEG_INFINITY)
+    }
+
     /// The gradient of the log-likelihood at `params` (constrained
-    /// parameters, [`Params::to_vec`] order), by the adjoint filter.
+    /// parameters, [`Params::to_vec`] order), by the adjoint of the search's pass.
     pub fn loglike_gradient(order: &Order, params: &Params, y: &[f64]) -> Option<Vec<f64>> {
         let mut tape = score::Tape::default();
         score::record(order, params, y, &mut tape)?;

@@ -2,9 +2,10 @@
 //!
 //! Tolerances, and why:
 //! - start parameters: 1e-9 (same least squares, different SVD routine);
-//! - log-likelihood at statsmodels' own parameters: 1e-7 absolute (same
-//!   filter, rounding differs in the last bits; the steady-state switch
-//!   may happen a step apart);
+//! - log-likelihood at statsmodels' own parameters: 1e-7 absolute, from the
+//!   conventional filter (statsmodels' own; rounding differs in the last
+//!   bits, the steady-state switch may happen a step apart) and from the
+//!   likelihood search's Chandrasekhar pass;
 //! - predictions and bands at statsmodels' parameters: 1e-6 band widths;
 //! - after our own fit: log-likelihood never more than 1e-6 below
 //!   statsmodels'. Predictions and bands within 1e-4 band widths where the
@@ -139,6 +140,12 @@ fn loglike_at_statsmodels_params_matches() {
         assert!(
             (dense - theirs).abs() <= 1e-7,
             "{}: dense {dense} vs {theirs}",
+            case.label()
+        );
+        let search = internals::search_loglike(&case.order, &case.sm_params(), &case.y);
+        assert!(
+            (search - theirs).abs() <= 1e-7,
+            "{}: the search's Chandrasekhar pass {search} vs {theirs}",
             case.label()
         );
     }
