@@ -57,7 +57,7 @@ impl Arima {
     /// (stationary, invertible, same order), else from statsmodels' start.
     pub fn fit_from(&self, y: &[f64], warm: Option<&Params>) -> Result<FittedArima, ArimaError> {
         let x0 = warm.and_then(|w| params::untransform(&self.order, w));
-        self.finish(y, self.search(y, x0, None)?.0)
+        self.finish(y, self.search(y, x0, None, &mut score::Tape::default())?.0)
     }
 
     /// Refits on `y` (typically `previous`'s data plus new points), starting
@@ -65,7 +65,10 @@ impl Arima {
     /// a full search. This is what makes walk-forward validation cheap.
     pub fn refit(&self, y: &[f64], previous: &FittedArima) -> Result<FittedArima, ArimaError> {
         match (&previous.search, previous.order == self.order) {
-            (Some(warm), true) => self.finish(y, self.search(y, Some(warm.x.clone()), Some(&warm.h))?.0),
+            (Some(warm), true) => {
+                let (min, _) = self.search(y, Some(warm.x.clone()), Some(&warm.h), &mut score::Tape::default())?;
+                self.finish(y, min)
+            }
             _ => self.fit_from(y, Some(&previous.params)),
         }
     }
@@ -73,7 +76,14 @@ impl Arima {
     /// The likelihood search from `x0` and inverse Hessian `h0` (else from
     /// statsmodels' start and the identity): its optimum, and the one-step
     /// forecast past `y` there, which the search's last pass computed.
-    fn search(&self, y: &[f64], x0: Option<Vec<f64>>, h0: Option<&[f64]>) -> Result<(Minimum, f64), ArimaError> {
+    /// `tape` holds the passes; reusing it spares its buffers' growth.
+    fn search(
+        &self,
+        y: &[f64],
+        x0: Option<Vec<f64>>,
+        h0: Option<&[f64]>,
+        tape: &mut score::Tape,
+    ) -> Result<(Minimum, f64), ArimaError> {
         let order = self.order;
         validate(y, &order)?;
         let x0 = x0
@@ -82,7 +92,7 @@ impl Arima {
         let mut objective = Likelihood {
             order,
             y,
-            tape: score::Tape::default(),
+            tape,
             at: Vec::new(),
             last: f64::INFINITY,
         };
@@ -113,8 +123,13 @@ impl Arima {
     /// One step of a walk-forward validation: the search on `y`, warm from
     /// the previous step's, and its one-step forecast past `y`, without
     /// building a [`FittedArima`] (its filter pass would be wasted here).
-    pub(crate) fn forecast_step(&self, y: &[f64], warm: Option<&WarmStart>) -> Result<(f64, WarmStart), ArimaError> {
-        let (min, next) = self.search(y, warm.map(|w| w.x.clone()), warm.map(|w| w.h.as_slice()))?;
+    pub(crate) fn forecast_step(
+        &self,
+        y: &[f64],
+        warm: Option<&WarmStart>,
+        tape: &mut score::Tape,
+    ) -> Result<(f64, WarmStart), ArimaError> {
+        let (min, next) = self.search(y, warm.map(|w| w.x.clone()), warm.map(|w| w.h.as_slice()), tape)?;
         Ok((next, WarmStart { x: min.x, h: min.h }))
     }
 }
@@ -131,7 +146,7 @@ pub(crate) struct WarmStart {
 struct Likelihood<'a> {
     order: Order,
     y: &'a [f64],
-    tape: score::Tape,
+    tape: &'a mut score::Tape,
     /// The point the tape was recorded at, and −loglike / n there.
     at: Vec<f64>,
     last: f64,
@@ -142,7 +157,7 @@ impl Objective for Likelihood<'_> {
     /// same point (a line search asks for it next) costs only the backward pass.
     fn value(&mut self, x: &[f64]) -> f64 {
         self.at.clear();
-        self.last = match score::record(&self.order, &params::transform(&self.order, x), self.y, &mut self.tape) {
+        self.last = match score::record(&self.order, &params::transform(&self.order, x), self.y, self.tape) {
             Some(llf) => {
                 self.at.extend_from_slice(x);
                 -llf / self.y.len() as f64
@@ -156,7 +171,7 @@ impl Objective for Likelihood<'_> {
     /// the transform's Jacobian J: ∇_x = J' ∇_θ.
     fn value_and_gradient(&mut self, x: &[f64], g: &mut [f64]) -> Option<f64> {
         let f = if self.at == x { self.last } else { self.value(x) };
-        let grad = score::gradient(&self.tape)?;
+        let grad = score::gradient(self.tape)?;
         let jac = params::transform_jacobian(&self.order, x);
         let k = x.len();
         let n = self.y.len() as f64;

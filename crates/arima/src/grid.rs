@@ -80,11 +80,11 @@ pub fn walk_forward(y: &[f64], order: Order, train_fraction: f64) -> Result<Vec<
 fn walk_forward_until(y: &[f64], order: Order, train_fraction: f64, cancel: &Cancel) -> Result<Vec<f64>, ArimaError> {
     let train = (y.len() as f64 * train_fraction) as usize;
     let spec = Arima::new(order).statsmodels_stopping();
-    let mut warm = None;
+    let (mut warm, mut tape) = (None, crate::score::Tape::default());
     let mut preds = Vec::with_capacity(y.len().saturating_sub(train));
     for t in train..y.len() {
         cancel.check()?;
-        let (next, state) = spec.forecast_step(&y[..t], warm.as_ref())?;
+        let (next, state) = spec.forecast_step(&y[..t], warm.as_ref(), &mut tape)?;
         preds.push(next);
         warm = Some(state);
     }
