@@ -140,16 +140,15 @@ fn record_k<const K: usize>(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Opti
             continue;
         }
         let f_next = f + fz;
-        for (x, ui) in kk.iter_mut().zip(&u) {
-            *x += dot(ui, &s);
-        }
         for i in 0..K {
             for j in 0..K {
                 mm[i][j] += s[i] * s[j] / f;
             }
         }
-        for ((wi, ui), kn) in w.iter_mut().zip(&u).zip(&kk) {
-            let g = kn / f_next;
+        // K' = K + U s and W' = U − K' z / F', row by row
+        for ((x, ui), wi) in kk.iter_mut().zip(&u).zip(w.iter_mut()) {
+            *x += dot(ui, &s);
+            let g = *x / f_next;
             for c in 0..K {
                 wi[c] = ui[c] - g * z[c];
             }
@@ -273,28 +272,29 @@ fn adjoint_k<const K: usize>(ss: &StateSpace, p: usize, tape: &Tape) -> Adjoint 
         let row = |x: &[f64]| -> Row<K> { std::array::from_fn(|c| x[rec * K + c]) };
         let (z, s, wd) = (row(&tape.z), row(&tape.s), row(&tape.wd));
         let (kn, f1) = (&tape.k[(rec + 1) * m..(rec + 2) * m], tape.f[rec + 1]);
-        // W' = U − K' z / F'
+        // W' = U − K' z / F' and K' = K + U s, row by row (K̄' is complete
+        // once W' has added to it); then M' = M + s s' / F
         let mut zbar = [0.0; K];
-        ubar.copy_from_slice(&w_next);
-        for ((kb, &knext), wi) in k_next.iter_mut().zip(kn).zip(&w_next) {
-            let wz = dot(wi, &z);
-            *kb -= wz / f1;
-            f_next_bar += knext * wz / (f1 * f1);
-            for c in 0..K {
-                zbar[c] -= knext * wi[c] / f1;
-            }
-        }
-        // M' = M + s s' / F
-        let mut mbar = m_next;
         let mut sbar: Row<K> =
             std::array::from_fn(|i| (0..K).map(|j| (m_next[i][j] + m_next[j][i]) * s[j]).sum::<f64>() / f);
         fbar -= (0..K).map(|i| s[i] * dot(&m_next[i], &s)).sum::<f64>() / (f * f);
-        // K' = K + U s
-        for (((kb, &kx), ub), ui) in kbar.iter_mut().zip(&k_next).zip(ubar.iter_mut()).zip(u.iter()) {
-            *kb += kx;
+        let mut mbar = m_next;
+        std::mem::swap(&mut ubar, &mut w_next); // Ū starts as W̄'
+        for ((((kb, kx), &knext), ub), ui) in kbar
+            .iter_mut()
+            .zip(k_next.iter_mut())
+            .zip(kn)
+            .zip(ubar.iter_mut())
+            .zip(u.iter())
+        {
+            let wz = dot(ub, &z);
+            *kx -= wz / f1;
+            f_next_bar += knext * wz / (f1 * f1);
+            *kb += *kx;
             for c in 0..K {
-                ub[c] += kx * s[c];
-                sbar[c] += ui[c] * kx;
+                zbar[c] -= knext * ub[c] / f1;
+                ub[c] += *kx * s[c];
+                sbar[c] += ui[c] * *kx;
             }
         }
         // F' = F + z s
