@@ -61,8 +61,9 @@ fn noise_gradient(order: &Order, params: &Params, ss: &StateSpace, sigma_bar: &[
 #[derive(Debug, Default)]
 pub(crate) struct Tape {
     pass: chandrasekhar::Tape,
-    /// The model the pass was recorded for.
+    /// The model and the series the pass was recorded for.
     model: Option<(Order, Params, StateSpace)>,
+    series: Vec<f64>,
     /// The predicted mean of the period after the last observation.
     next_mean: f64,
 }
@@ -86,10 +87,27 @@ pub(crate) fn score(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) 
 
 /// The forward pass, recording what [`gradient`] needs. Returns the
 /// log-likelihood, `None` where it is not finite.
+///
+/// When the tape holds a pass of the same model over a prefix of `y` (a
+/// walk-forward refit's first evaluation, at the previous optimum), that
+/// pass is continued over the new observations instead of rerun.
 pub(crate) fn record(order: &Order, params: &Params, y: &[f64], tape: &mut Tape) -> Option<f64> {
-    tape.model = None;
-    let ss = StateSpace::new(order, params)?;
-    let (llf, next) = chandrasekhar::record(&ss, y, &mut tape.pass)?;
+    let (ss, pass) = match tape.model.take() {
+        Some((o, p, ss))
+            if o == *order && p == *params && y.len() > tape.series.len() && y.starts_with(&tape.series) =>
+        {
+            let pass = chandrasekhar::extend(&ss, y, &mut tape.pass);
+            (ss, pass)
+        }
+        _ => {
+            let ss = StateSpace::new(order, params)?;
+            let pass = chandrasekhar::record(&ss, y, &mut tape.pass);
+            (ss, pass)
+        }
+    };
+    let (llf, next) = pass?;
+    tape.series.clear();
+    tape.series.extend_from_slice(y);
     tape.next_mean = ss.intercept + next[..=order.d].iter().sum::<f64>();
     tape.model = Some((*order, params.clone(), ss));
     Some(llf)
@@ -141,6 +159,36 @@ mod tests {
             prev = x;
         }
         y
+    }
+
+    /// A pass continued over added observations is the pass run afresh,
+    /// bit for bit, gradient included.
+    #[test]
+    fn continued_pass_equals_fresh_pass() {
+        let y = series(150);
+        for (order, theta) in [
+            (Order::new(2, 0, 1), vec![9.0, 0.5, -0.2, 0.3, 0.8]),
+            (Order::new(1, 1, 2), vec![0.4, -0.3, 0.2, 0.5]),
+            (Order::new(3, 2, 1), vec![0.3, -0.2, 0.1, -0.6, 0.4]),
+            (Order::new(1, 0, 0), vec![9.0, 0.5, 0.8]),
+        ] {
+            let params = Params::from_slice(&order, &theta);
+            let mut continued = Tape::default();
+            record(&order, &params, &y[..120], &mut continued).unwrap();
+            for n in [121, 122, 150] {
+                let a = record(&order, &params, &y[..n], &mut continued).unwrap();
+                let b = record(&order, &params, &y[..n], &mut Tape::default()).unwrap();
+                assert_eq!(a.to_bits(), b.to_bits(), "{order} n = {n}");
+                let mut fresh = Tape::default();
+                record(&order, &params, &y[..n], &mut fresh).unwrap();
+                assert_eq!(gradient(&continued), gradient(&fresh), "{order} n = {n}");
+                assert_eq!(continued.next_mean().to_bits(), fresh.next_mean().to_bits());
+            }
+            assert_eq!(
+                continued.pass.continued, 3,
+                "{order}: the pass was rerun, not continued"
+            );
+        }
     }
 
     /// The score against central differences of the filter's likelihood

@@ -48,6 +48,11 @@ pub(crate) struct Tape {
     mm: Vec<f64>,
     k: Vec<f64>,
     f: Vec<f64>,
+    /// Where the pass stopped, for [`extend`].
+    end: Option<End>,
+    /// How many passes were continued rather than rerun.
+    #[cfg(test)]
+    pub continued: usize,
 }
 
 /// An m × k matrix is held as m rows of k (W, T W and their adjoints):
@@ -70,9 +75,45 @@ pub(crate) fn record(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64
     }
 }
 
+/// Continues the last [`record`]ed pass, for the same model, over the
+/// observations `y` adds to the series it ran on (the caller checks that
+/// that series is `y`'s prefix): the result is that of `record(ss, y)`,
+/// bit for bit, at the cost of the new steps only. `None` if there is no
+/// pass to continue.
+pub(crate) fn extend(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64, Vec<f64>)> {
+    match rank(ss.d) {
+        1 => extend_k::<1>(ss, y, tape),
+        2 => extend_k::<2>(ss, y, tape),
+        _ => extend_k::<3>(ss, y, tape),
+    }
+}
+
+/// The recursions' state between two periods.
+struct State<const K: usize> {
+    a: Vec<f64>,
+    w: Vec<Row<K>>,
+    mm: [Row<K>; K],
+    kk: Vec<f64>,
+    f: f64,
+    converged: bool,
+    llf: f64,
+}
+
+/// A [`State`] saved in the tape, with the number of observations it has seen.
+#[derive(Debug, Default)]
+struct End {
+    n: usize,
+    a: Vec<f64>,
+    w: Vec<f64>,
+    mm: Vec<f64>,
+    kk: Vec<f64>,
+    f: f64,
+    converged: bool,
+    llf: f64,
+}
+
 fn record_k<const K: usize>(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64, Vec<f64>)> {
     let (m, d) = (ss.m, ss.d);
-    let nz = d + 1;
     for buf in [
         &mut tape.v,
         &mut tape.a_d,
@@ -86,6 +127,7 @@ fn record_k<const K: usize>(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Opti
     ] {
         buf.clear();
     }
+    tape.end = None;
     let t0 = d;
     if y.len() <= t0 {
         return None;
@@ -93,13 +135,57 @@ fn record_k<const K: usize>(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Opti
     tape.t0 = t0;
     tape.y0 = y[..t0].iter().map(|v| v - ss.intercept).collect();
     let st = start(d, &ss.phi, &sigma_col0(ss), &tape.y0);
-    let (mut a, mut kk, mut f) = (st.a, st.k, st.f);
-    let mut w: Vec<Row<K>> = (0..m).map(|i| std::array::from_fn(|c| st.w[c * m + i])).collect();
-    let mut mm: [Row<K>; K] = std::array::from_fn(|i| std::array::from_fn(|j| st.mm[i * K + j]));
+    let state = State::<K> {
+        a: st.a,
+        w: (0..m).map(|i| std::array::from_fn(|c| st.w[c * m + i])).collect(),
+        mm: std::array::from_fn(|i| std::array::from_fn(|j| st.mm[i * K + j])),
+        kk: st.k,
+        f: st.f,
+        converged: false,
+        llf: 0.0,
+    };
+    run_k(ss, y, t0, state, tape)
+}
+
+fn extend_k<const K: usize>(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Option<(f64, Vec<f64>)> {
+    let end = tape.end.take()?;
+    #[cfg(test)]
+    {
+        tape.continued += 1;
+    }
+    let state = State::<K> {
+        a: end.a,
+        w: end.w.as_chunks::<K>().0.to_vec(),
+        mm: std::array::from_fn(|i| std::array::from_fn(|j| end.mm[i * K + j])),
+        kk: end.kk,
+        f: end.f,
+        converged: end.converged,
+        llf: end.llf,
+    };
+    run_k(ss, y, end.n, state, tape)
+}
+
+/// The recursions over `y[from..]`, recorded on `tape`, which keeps where they stopped.
+fn run_k<const K: usize>(
+    ss: &StateSpace,
+    y: &[f64],
+    from: usize,
+    st: State<K>,
+    tape: &mut Tape,
+) -> Option<(f64, Vec<f64>)> {
+    let (m, d) = (ss.m, ss.d);
+    let nz = d + 1;
+    let State {
+        mut a,
+        mut w,
+        mut mm,
+        mut kk,
+        mut f,
+        mut converged,
+        mut llf,
+    } = st;
     let (mut an, mut u) = (vec![0.0; m], vec![[0.0; K]; m]);
-    let mut converged = false;
-    let mut llf = 0.0;
-    for (t, &yt) in y.iter().enumerate().skip(t0) {
+    for (t, &yt) in y.iter().enumerate().skip(from) {
         if !(f > 0.0 && f.is_finite()) {
             return None;
         }
@@ -155,7 +241,20 @@ fn record_k<const K: usize>(ss: &StateSpace, y: &[f64], tape: &mut Tape) -> Opti
         }
         f = f_next;
     }
-    llf.is_finite().then_some((llf, a))
+    if !llf.is_finite() {
+        return None;
+    }
+    tape.end = Some(End {
+        n: y.len(),
+        a: a.clone(),
+        w: w.as_flattened().to_vec(),
+        mm: mm.as_flattened().to_vec(),
+        kk,
+        f,
+        converged,
+        llf,
+    });
+    Some((llf, a))
 }
 
 /// Σ's first column, the stationary block of P_0 at (d, d) down.
