@@ -75,7 +75,7 @@ departures a day, smallest 2; weekly and seasonal patterns, storm days, 1.5 % ca
 | one median airport (A175) with the 72-order grid search, `arima_anomalies(..., grid_search => true)` | {grid:.2f} s |
 
 {anomalies} days were flagged. Target for `refresh_year` with the default order: under 10 s. With grid search on,
-a year costs about {airports} × {grid:.0f} s / 2 cores ≈ {airports * grid / 2 / 60:.0f} minutes at this size (smaller airports
+a year costs about {airports} × {grid:.2f} s / 2 cores ≈ {airports * grid / 2 / 60:.0f} minutes at this size (smaller airports
 are cheaper, the busiest about the same: the cost follows the number of days, not flights).
 {end}"""
 doc = pathlib.Path("BENCHMARKS.md")
