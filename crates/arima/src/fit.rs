@@ -330,9 +330,4 @@ impl FittedArima {
             variance: f.iter().map(|x| x.1).collect(),
         }
     }
-
-    /// The one-step forecast, cheaper than [`FittedArima::forecast`].
-    pub fn forecast_one(&self) -> f64 {
-        self.ss.intercept + self.end.a[..=self.order.d].iter().sum::<f64>()
-    }
 }

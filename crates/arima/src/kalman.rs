@@ -3,9 +3,13 @@
 //! likelihood, and the switch to steady state once the predicted
 //! covariance stops moving (sum of squared changes below 1e-19).
 //!
-//! The hot loop exploits the model's structure by hand (T applied by its
-//! structure, Z of ones, upper triangles mirrored); [`dense_loglike`] is the same filter written plainly on ndarray,
-//! kept to check the fast one and to measure what the hand-work buys.
+//! It runs once per fit, for the fitted model's log-likelihood,
+//! predictions and forecasts; the likelihood search runs the Chandrasekhar
+//! recursions instead ([`crate::chandrasekhar`]). The loop exploits the
+//! model's structure by hand (T applied by its structure, Z of ones, upper
+//! triangles mirrored); [`dense_loglike`] is the same filter written
+//! plainly on ndarray, kept to check it and to measure what the hand-work
+//! buys.
 
 use std::f64::consts::PI;
 
