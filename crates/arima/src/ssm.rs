@@ -153,20 +153,15 @@ impl StateSpace {
         out[d + 1..m].copy_from_slice(&x[d..m - 1]);
     }
 
-    /// `out = T p T' + R Q R'` for a symmetric `p`: the covariance prediction.
-    #[inline]
-    pub fn transition_cov(&self, p: &[f64], row: &mut [f64], out: &mut [f64]) {
-        self.sandwich(p, &self.rqr, row, out);
-    }
-
-    /// `out = T p T' + add` for a symmetric `p`; `row` (length m) is scratch.
+    /// `out = T p T' + R Q R'` for a symmetric `p`, the covariance
+    /// prediction; `row` (length m) is scratch.
     ///
     /// Row i of T p is a combination of at most d + 1 rows of p, and
     /// (T p T')[i][k] is T's row k applied to it, so the upper triangle
     /// costs about 1.5 m² multiply-adds; the lower one is mirrored.
     #[inline]
-    pub fn sandwich(&self, p: &[f64], add: &[f64], row: &mut [f64], out: &mut [f64]) {
-        let (m, d) = (self.m, self.d);
+    pub fn transition_cov(&self, p: &[f64], row: &mut [f64], out: &mut [f64]) {
+        let (m, d, add) = (self.m, self.d, &self.rqr);
         for i in 0..m {
             // row = (T p)[i]
             if i < d {
@@ -206,7 +201,7 @@ impl StateSpace {
 
 /// Copies the upper triangle of a row-major m × m matrix onto the lower.
 #[inline]
-pub(crate) fn mirror_upper(p: &mut [f64], m: usize) {
+fn mirror_upper(p: &mut [f64], m: usize) {
     for i in 1..m {
         for j in 0..i {
             p[i * m + j] = p[j * m + i];
@@ -239,7 +234,7 @@ fn arma_unconditional_cov(ar: &[f64], rvec: &[f64], sigma2: f64) -> Option<Array
 
 /// Solves `P = A P A' + Q` for the r × r companion matrix A of `ar` and a
 /// symmetric Q (row-major); see [`arma_unconditional_cov`] for the method.
-/// The score uses it with the derivative of Q to differentiate P_0.
+/// (The gradient solves the adjoint equation instead: [`lyapunov_adjoint`].)
 pub(crate) fn lyapunov(ar: &[f64], r: usize, q: &[f64]) -> Option<Array2<f64>> {
     let a = |i: usize| ar.get(i).copied().unwrap_or(0.0);
     // coef[i][k]: coefficients on u_0..u_{r-1}, then the constant term.
