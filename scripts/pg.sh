@@ -21,7 +21,8 @@ pg_start() {
     if [ ! -f "$dir/PG_VERSION" ]; then
         as_pg "$PGBIN/initdb" -D "$dir" -A trust -U postgres --no-sync >/dev/null
     fi
-    as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+    # RUST_BACKTRACE would add a backtrace to every ERROR's DETAIL.
+    as_pg env -u RUST_BACKTRACE "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
         -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir $*" start >/dev/null
 }
 

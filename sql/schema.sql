@@ -1,6 +1,8 @@
 -- The schema: tables, view and the partition helper. Plain SQL, so it
--- installs without the extension too (Aurora/RDS: `loader schema`); the
--- extension runs it on CREATE EXTENSION.
+-- installs without the extension too (Aurora/RDS: `loader schema`, which
+-- puts its schema in place of @extschema@); the extension runs it on
+-- CREATE EXTENSION. Functions pin their search_path and qualify names, so
+-- objects a caller puts earlier in their search_path change nothing.
 
 -- Raw flights as the loader COPYs them, one partition per year so a year
 -- can be replaced atomically (see flights_partition).
@@ -20,17 +22,27 @@ CREATE TABLE flights (
 
 COMMENT ON TABLE flights IS 'Raw flight rows, partitioned by year (flights_yYYYY); filled by the loader.';
 
--- The year's partition, created if missing. Returns its name.
+-- The year's partition, created if missing, owned by airline_writer when
+-- that role exists (so every writer can replace it). Returns its name.
 CREATE FUNCTION flights_partition(year integer) RETURNS regclass
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
-    part text := format('flights_y%s', year);
+    part text := '@extschema@.' || quote_ident(format('flights_y%s', year));
 BEGIN
+    IF year NOT BETWEEN 1 AND 9998 THEN
+        RAISE EXCEPTION 'year % is out of range', year
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'A year is between 1 and 9998.';
+    END IF;
     IF to_regclass(part) IS NULL THEN
         EXECUTE format(
-            'CREATE TABLE %I PARTITION OF flights FOR VALUES FROM (%L) TO (%L)',
+            'CREATE TABLE %s PARTITION OF @extschema@.flights FOR VALUES FROM (%L) TO (%L)',
             part, make_date(year, 1, 1), make_date(year + 1, 1, 1));
-        EXECUTE format('CREATE INDEX ON %I (origin, fl_date)', part);
+        EXECUTE format('CREATE INDEX ON %s (origin, fl_date)', part);
+        IF to_regrole('airline_writer') IS NOT NULL AND pg_has_role('airline_writer', 'MEMBER') THEN
+            EXECUTE format('ALTER TABLE %s OWNER TO airline_writer', part);
+        END IF;
     END IF;
     RETURN part::regclass;
 END

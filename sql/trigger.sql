@@ -2,14 +2,17 @@
 -- not part of the plain schema).
 
 -- Marks a newly inserted day from the stored model, without refitting:
--- see arima_next_day.
+-- see arima_next_day. Names are qualified and the search_path pinned, so
+-- a caller's search_path cannot redirect it.
 CREATE FUNCTION airport_daily_summary_mark_anomaly() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
     r record;
 BEGIN
     IF NEW.dep_delay_pred IS NULL AND NEW.average_dep_delay IS NOT NULL THEN
-        SELECT * INTO r FROM arima_next_day(NEW.origin_airport, NEW.date);
+        SELECT * INTO r FROM @extschema@.arima_next_day(NEW.origin_airport, NEW.date);
         IF FOUND THEN
             NEW.dep_delay_pred      := r.dep_delay_pred;
             NEW.dep_delay_lower_ci  := r.dep_delay_lower_ci;

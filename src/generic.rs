@@ -1,12 +1,15 @@
 //! The detector over any series, not only flights: fit a model to an
 //! array, forecast from it, flag an array's anomalies.
 
-use arima::{Arima, ArimaError, DetectOptions, FittedArima, Order, Params};
+use arima::{Arima, DetectOptions, FittedArima, Order, Params};
+use pgrx::datum::Array;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde::{Deserialize, Serialize};
 
-use crate::options::{check_level, detect_options, order};
+use crate::error::{self, raise, INVALID_PARAMETER};
+use crate::input::{self, check_level, detect_options, order};
+use crate::worker;
 
 /// A fitted model as `arima_fit` returns it: everything `arima_forecast`
 /// needs, the fitted series included (the forecast starts from its end).
@@ -22,25 +25,46 @@ struct ModelJson {
     data: Vec<f64>,
 }
 
-fn non_null(values: Vec<Option<f64>>) -> Vec<f64> {
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| v.unwrap_or_else(|| error!("series[{}] is NULL; remove or fill missing values first", i + 1)))
-        .collect()
-}
-
-fn or_error<T>(r: Result<T, ArimaError>) -> T {
-    r.unwrap_or_else(|e| error!("{e}"))
+impl ModelJson {
+    /// A model from `arima_fit`, checked: its parameters fit its order
+    /// and its data is within the series limit.
+    fn parse(model: JsonB) -> ModelJson {
+        let m: ModelJson = serde_json::from_value(model.0).unwrap_or_else(|e| {
+            raise(
+                INVALID_PARAMETER,
+                format!("model is not a model from arima_fit: {e}"),
+                Some("Pass the jsonb that arima_fit returned, unchanged."),
+            )
+        });
+        if let Err(e) = m.order.validate() {
+            error::arima("model", &e);
+        }
+        let n = m.params.to_vec().len();
+        if n != m.order.n_params() {
+            raise(
+                INVALID_PARAMETER,
+                format!("model has {n} parameters, order {} needs {}", m.order, m.order.n_params()),
+                Some("Pass the jsonb that arima_fit returned, unchanged."),
+            );
+        }
+        input::check_series_len(m.data.len());
+        m
+    }
 }
 
 /// Fits ARIMA(p, d, q) by exact maximum likelihood (statsmodels' model
 /// and estimates) and returns the model as jsonb.
 #[pg_extern(immutable, parallel_safe)]
-fn arima_fit(series: Vec<Option<f64>>, p: default!(i32, 5), d: default!(i32, 1), q: default!(i32, 1)) -> JsonB {
-    let y = non_null(series);
+#[search_path(pg_catalog, @extschema@, pg_temp)]
+fn arima_fit(
+    series: Array<'_, f64>,
+    p: default!(i32, 5),
+    d: default!(i32, 1),
+    q: default!(i32, 1),
+) -> JsonB {
     let order = order(p, d, q);
-    let fit = or_error(Arima::new(order).fit(&y));
+    let y = input::series(&series);
+    let fit = worker::run(|cancel| Arima::new(order).fit_until(&y, cancel)).unwrap_or_else(|e| error::arima("series", &e));
     let model = ModelJson {
         order,
         params: fit.params().clone(),
@@ -51,12 +75,13 @@ fn arima_fit(series: Vec<Option<f64>>, p: default!(i32, 5), d: default!(i32, 1),
         nobs: fit.nobs(),
         data: y,
     };
-    JsonB(serde_json::to_value(model).unwrap_or_else(|e| error!("{e}")))
+    JsonB(serde_json::to_value(model).expect("a model of finite numbers is JSON"))
 }
 
 /// Forecasts `horizon` steps past the end of a model from `arima_fit`,
 /// with the two-sided interval at `level`.
 #[pg_extern(immutable, parallel_safe)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn arima_forecast(
     model: JsonB,
     horizon: i32,
@@ -71,27 +96,20 @@ fn arima_forecast(
     ),
 > {
     check_level(level);
-    let m: ModelJson = serde_json::from_value(model.0).unwrap_or_else(|e| error!("not a model from arima_fit: {e}"));
-    if m.params.to_vec().len() != m.order.n_params() {
-        error!(
-            "model has {} parameters, order {} needs {}",
-            m.params.to_vec().len(),
-            m.order,
-            m.order.n_params()
-        );
-    }
-    let horizon = usize::try_from(horizon).unwrap_or_else(|_| error!("horizon must be 0 or more"));
-    let fit = or_error(FittedArima::from_params(m.order, m.params, &m.data));
-    let fc = fit.forecast(horizon);
-    let (lo, hi) = or_error(fc.interval(level));
+    let horizon = input::horizon(horizon);
+    let m = ModelJson::parse(model);
+    let fc = worker::run(|_| FittedArima::from_params(m.order, m.params, &m.data).map(|fit| fit.forecast(horizon)))
+        .unwrap_or_else(|e| error::arima("model", &e));
+    let (lo, hi) = fc.interval(level).unwrap_or_else(|e| error::arima("model", &e));
     TableIterator::new((0..horizon).map(move |h| (h as i32 + 1, fc.mean[h], lo[h], hi[h])))
 }
 
 /// The anomaly rule on any series: in-sample prediction, band at `level`
 /// clipped at its 1st/99th percentiles, flag outside.
 #[pg_extern(immutable, parallel_safe)]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn arima_detect(
-    series: Vec<Option<f64>>,
+    series: Array<'_, f64>,
     p: default!(i32, 5),
     d: default!(i32, 1),
     q: default!(i32, 1),
@@ -108,8 +126,8 @@ fn arima_detect(
     ),
 > {
     let opts: DetectOptions = detect_options(p, d, q, level, false);
-    let y = non_null(series);
-    let det = or_error(crate::worker::run(|cancel| arima::detect_until(&y, &opts, cancel)));
+    let y = input::series(&series);
+    let det = worker::run(|cancel| arima::detect_until(&y, &opts, cancel)).unwrap_or_else(|e| error::arima("series", &e));
     TableIterator::new(
         (0..y.len())
             .map(move |t| {

@@ -1,25 +1,23 @@
 //! airline_anomalies: ARIMA anomaly detection for airline departure delays,
 //! inside Postgres. Thin SQL glue over the `arima` crate: SQL values in,
 //! one core call, SQL rows out. The schema lives in `sql/schema.sql`, the
-//! insert trigger in `sql/trigger.sql`.
+//! insert trigger in `sql/trigger.sql`, roles, grants and what pg_dump
+//! keeps in `sql/privileges.sql`. Every function pins its search_path.
 
 use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
 
+mod error;
 mod generic;
-mod options;
+mod input;
 mod refresh;
 mod series;
 mod worker;
 
 extension_sql_file!("../sql/schema.sql", name = "schema");
-extension_sql_file!(
-    "../sql/trigger.sql",
-    name = "trigger",
-    requires = ["schema", arima_next_day],
-    finalize
-);
+extension_sql_file!("../sql/trigger.sql", name = "trigger", requires = ["schema", arima_next_day]);
+extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]
 mod pg_tests;

@@ -8,7 +8,8 @@ use arima::{detect_many, summary_columns, ArimaError, Detection, FittedArima, Mo
 use pgrx::datum::Date;
 use pgrx::prelude::*;
 
-use crate::options::{detect_options, order};
+use crate::error::{self, raise, INVALID_PARAMETER};
+use crate::input::{detect_options, order};
 use crate::series::{daily, year_has_flights, Daily};
 use crate::worker;
 
@@ -52,6 +53,7 @@ fn detect_all(series: &[Daily], opts: &arima::DetectOptions) -> Vec<Result<Detec
 /// An unknown airport or year gives no rows and a NOTICE.
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelled out here
 #[pg_extern]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn arima_anomalies(
     origin: &str,
     year: i32,
@@ -92,6 +94,7 @@ fn arima_anomalies(
 /// gives the same rows; after new data it updates them and removes days
 /// that no longer have flights.
 #[pg_extern]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn refresh_year(
     year: i32,
     p: default!(i32, 5),
@@ -113,7 +116,11 @@ fn refresh_year(
     let start = Instant::now();
     let opts = detect_options(p, d, q, level, grid_search);
     if !year_has_flights(year) {
-        error!("no flights dated {year}: load the year before refreshing it");
+        raise(
+            INVALID_PARAMETER,
+            format!("no flights dated {year}"),
+            Some("Load the year's flights before refreshing it (loader load FILE, or COPY into flights)."),
+        );
     }
     let series = daily(year, None);
     let results = detect_all(&series, &opts);
@@ -162,7 +169,7 @@ fn write_summary(year: i32, rows: &[DayRow]) {
             None::<Vec<String>>.into(), // every airport of the year
         ],
     )
-    .unwrap_or_else(|e| error!("writing airport_daily_summary: {e}"));
+    .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
 }
 
 const UPSERT_MODEL: &str = include_str!("../sql/upsert_model.sql");
@@ -197,7 +204,7 @@ fn write_models(year: i32, series: &[Daily], results: &[Result<Detection, ArimaE
         }
         Ok::<_, pgrx::spi::Error>(())
     })
-    .unwrap_or_else(|e| error!("writing airport_models: {e}"));
+    .unwrap_or_else(|e| error::spi("writing airport_models", e));
 }
 
 /// The stored model of `origin`'s year, if one was fitted.
@@ -242,7 +249,7 @@ fn stored_model(origin: &str, year: i32) -> Option<StoredModel> {
             upper_clip: row.get(7)?.unwrap_or(f64::INFINITY),
         }))
     })
-    .unwrap_or_else(|e| error!("reading airport_models: {e}"))
+    .unwrap_or_else(|e| error::spi("reading airport_models", e))
 }
 
 /// What the insert trigger uses to mark a new day without refitting: the
@@ -252,6 +259,7 @@ fn stored_model(origin: &str, year: i32) -> Option<StoredModel> {
 /// clip levels stored with the model. No row when there is no fitted model
 /// or no earlier day to run it on.
 #[pg_extern]
+#[search_path(pg_catalog, @extschema@, pg_temp)]
 fn arima_next_day(
     origin: &str,
     day: Date,
@@ -280,11 +288,13 @@ fn arima_next_day(
             .map(|row| row.get::<f64>(1).map(|v| v.unwrap_or(f64::NAN)))
             .collect::<Result<Vec<_>, _>>()
     })
-    .unwrap_or_else(|e| error!("reading airport_daily_summary: {e}"));
+    .unwrap_or_else(|e| error::spi("reading airport_daily_summary", e));
     let Ok(fit) = FittedArima::from_params(model.order, model.fitted, &history) else {
         return TableIterator::new(Vec::new());
     };
     let next = fit.forecast(1);
-    let (lo, hi) = next.interval(model.level).unwrap_or_else(|e| error!("{e}"));
+    let (lo, hi) = next
+        .interval(model.level)
+        .unwrap_or_else(|e| error::arima(&format!("the stored model of {origin} {year}"), &e));
     TableIterator::once((next.mean[0], lo[0].max(model.lower_clip), hi[0].min(model.upper_clip)))
 }

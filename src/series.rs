@@ -38,7 +38,7 @@ pub(crate) fn daily(year: i32, origin: Option<&str>) -> Vec<Daily> {
         }
         Ok::<_, pgrx::spi::Error>(out)
     })
-    .unwrap_or_else(|e| error!("reading flights: {e}"))
+    .unwrap_or_else(|e| crate::error::spi("reading flights", e))
 }
 
 /// Whether `flights` has any row in `year`.
@@ -47,6 +47,6 @@ pub(crate) fn year_has_flights(year: i32) -> bool {
         "SELECT EXISTS (SELECT 1 FROM flights WHERE fl_date >= make_date($1, 1, 1) AND fl_date < make_date($1 + 1, 1, 1))",
         &[year.into()],
     )
-    .unwrap_or_else(|e| error!("reading flights: {e}"))
+    .unwrap_or_else(|e| crate::error::spi("reading flights", e))
     .unwrap_or(false)
 }

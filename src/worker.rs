@@ -12,8 +12,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use arima::Cancel;
-use pgrx::pg_sys;
-use pgrx::prelude::*;
+use pgrx::{pg_sys, PgSqlErrorCode};
+
+use crate::error::raise;
 
 /// Worker threads block every signal, so Postgres' handlers only ever run
 /// on the backend thread.
@@ -33,7 +34,13 @@ fn pool() -> &'static rayon::ThreadPool {
             .thread_name(|i| format!("airline_anomalies-{i}"))
             .start_handler(|_| block_signals())
             .build()
-            .unwrap_or_else(|e| error!("cannot start worker threads: {e}"))
+            .unwrap_or_else(|e| {
+                raise(
+                    PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
+                    format!("cannot start worker threads: {e}"),
+                    None,
+                )
+            })
     })
 }
 
@@ -64,7 +71,11 @@ pub(crate) fn run<T: Send>(work: impl FnOnce(&Cancel) -> T + Send) -> T {
     pg_sys::check_for_interrupts!();
     match result {
         Ok(v) if !cancel.is_cancelled() => v,
-        Ok(_) => error!("canceling statement: work stopped at a cancel request"),
+        Ok(_) => raise(
+            PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+            "canceling statement: work stopped at a cancel request",
+            None,
+        ),
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }

@@ -339,7 +339,13 @@ async fn swap_in(client: &Client, years: &[i32], files: &[String], rejects: &[Re
                          END IF;
                      END $$;
                      ALTER TABLE {table} RENAME TO {live};
-                     ALTER TABLE flights ATTACH PARTITION {live} FOR VALUES FROM ('{from}') TO ('{to}');"
+                     ALTER TABLE flights ATTACH PARTITION {live} FOR VALUES FROM ('{from}') TO ('{to}');
+                     -- Under the extension's roles, every writer may replace it next time.
+                     DO $$ BEGIN
+                         IF to_regrole('airline_writer') IS NOT NULL AND pg_has_role('airline_writer', 'MEMBER') THEN
+                             ALTER TABLE {live} OWNER TO airline_writer;
+                         END IF;
+                     END $$;"
                 ))
                 .await
                 .with_context(|| format!("swapping in {year}"))?;

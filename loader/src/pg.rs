@@ -66,7 +66,15 @@ pub async fn require_schema(client: &Client) -> Result<()> {
     Ok(())
 }
 
-/// Installs the plain-SQL schema (no extension needed).
+/// Installs the plain-SQL schema (no extension needed) into the
+/// connection's current schema, which takes the place of `@extschema@`.
 pub async fn install_schema(client: &Client) -> Result<()> {
-    client.batch_execute(SCHEMA_SQL).await.context("installing the schema")
+    let row = client.query_one("SELECT quote_ident(current_schema())", &[]).await?;
+    let Some(schema) = row.get::<_, Option<String>>(0) else {
+        bail!("no current schema: set search_path to the schema to install into");
+    };
+    client
+        .batch_execute(&SCHEMA_SQL.replace("@extschema@", &schema))
+        .await
+        .context("installing the schema")
 }

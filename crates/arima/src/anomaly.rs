@@ -88,7 +88,7 @@ pub fn clip_levels(lower: &Array1<f64>, upper: &Array1<f64>) -> (f64, f64) {
 
 /// Fits (or grid-searches) one series and flags its anomalies.
 pub fn detect(y: &[f64], opts: &DetectOptions) -> Result<Detection, ArimaError> {
-    detect_until(y, opts, &Cancel::default())
+    detect_until(y, opts, Cancel::never())
 }
 
 /// [`detect`] that stops early, with [`ArimaError::Cancelled`], once `cancel` is raised.
@@ -105,7 +105,7 @@ pub fn detect_until(y: &[f64], opts: &DetectOptions, cancel: &Cancel) -> Result<
         Some(grid) => grid_search_until(y, grid, cancel)?.best,
         None => opts.order,
     };
-    let model = Arima::new(order).fit(y)?;
+    let model = Arima::new(order).fit_until(y, cancel)?;
     Ok(flag(model, opts.level, opts.grid.is_some()))
 }
 

@@ -1,6 +1,6 @@
 //! Stopping long work from another thread: the extension raises the flag
-//! when Postgres asks a query to cancel, and the grid search and batch
-//! detection check it between fits.
+//! when Postgres asks a query to cancel; a fit checks it at every
+//! likelihood evaluation, the grid search and batch detection between fits.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -12,6 +12,12 @@ use crate::ArimaError;
 pub struct Cancel(AtomicBool);
 
 impl Cancel {
+    /// A flag no one raises, for calls that cannot be cancelled.
+    pub(crate) fn never() -> &'static Cancel {
+        static NEVER: Cancel = Cancel(AtomicBool::new(false));
+        &NEVER
+    }
+
     /// Raises the flag.
     pub fn cancel(&self) {
         self.0.store(true, Ordering::Relaxed);

@@ -9,7 +9,7 @@ use crate::score;
 use crate::ssm::StateSpace;
 use crate::start::start_params;
 use crate::stats::normal_quantile;
-use crate::{ArimaError, Order};
+use crate::{ArimaError, Cancel, Order};
 
 /// An ARIMA(p, d, q) specification, statsmodels' defaults: a constant
 /// when d = 0, stationarity and invertibility enforced.
@@ -50,14 +50,21 @@ impl Arima {
 
     /// Fits by maximum likelihood from statsmodels' start parameters.
     pub fn fit(&self, y: &[f64]) -> Result<FittedArima, ArimaError> {
-        self.fit_from(y, None)
+        self.fit_until(y, Cancel::never())
+    }
+
+    /// [`Arima::fit`] that stops, with [`ArimaError::Cancelled`], at the
+    /// next likelihood evaluation once `cancel` is raised.
+    pub fn fit_until(&self, y: &[f64], cancel: &Cancel) -> Result<FittedArima, ArimaError> {
+        let min = self.search(y, None, None, &mut score::Tape::default(), cancel)?.0;
+        self.finish(y, min)
     }
 
     /// Fits, starting the search from `warm` when it is a valid point
     /// (stationary, invertible, same order), else from statsmodels' start.
     pub fn fit_from(&self, y: &[f64], warm: Option<&Params>) -> Result<FittedArima, ArimaError> {
         let x0 = warm.and_then(|w| params::untransform(&self.order, w));
-        self.finish(y, self.search(y, x0, None, &mut score::Tape::default())?.0)
+        self.finish(y, self.search(y, x0, None, &mut score::Tape::default(), Cancel::never())?.0)
     }
 
     /// Refits on `y` (typically `previous`'s data plus new points), starting
@@ -66,7 +73,13 @@ impl Arima {
     pub fn refit(&self, y: &[f64], previous: &FittedArima) -> Result<FittedArima, ArimaError> {
         match (&previous.search, previous.order == self.order) {
             (Some(warm), true) => {
-                let (min, _) = self.search(y, Some(warm.x.clone()), Some(&warm.h), &mut score::Tape::default())?;
+                let (min, _) = self.search(
+                    y,
+                    Some(warm.x.clone()),
+                    Some(&warm.h),
+                    &mut score::Tape::default(),
+                    Cancel::never(),
+                )?;
                 self.finish(y, min)
             }
             _ => self.fit_from(y, Some(&previous.params)),
@@ -77,12 +90,14 @@ impl Arima {
     /// statsmodels' start and the identity): its optimum, and the one-step
     /// forecast past `y` there, which the search's last pass computed.
     /// `tape` holds the passes; reusing it spares its buffers' growth.
+    /// A raised `cancel` ends the search at its next evaluation.
     fn search(
         &self,
         y: &[f64],
         x0: Option<Vec<f64>>,
         h0: Option<&[f64]>,
         tape: &mut score::Tape,
+        cancel: &Cancel,
     ) -> Result<(Minimum, f64), ArimaError> {
         let order = self.order;
         validate(y, &order)?;
@@ -95,14 +110,16 @@ impl Arima {
             tape,
             at: Vec::new(),
             last: f64::INFINITY,
+            cancel,
         };
         let settings = Settings {
             max_iter: self.max_iter,
             gtol: self.tolerance,
             ..Settings::default()
         };
-        let min =
-            optim::minimize(&mut objective, &x0, h0, settings).ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let min = optim::minimize(&mut objective, &x0, h0, settings);
+        cancel.check()?; // a cancelled search ends early: its point means nothing
+        let min = min.ok_or(ArimaError::NonFiniteLikelihood { order })?;
         if objective.at != min.x && !objective.value(&min.x).is_finite() {
             return Err(ArimaError::NonFiniteLikelihood { order });
         }
@@ -128,8 +145,9 @@ impl Arima {
         y: &[f64],
         warm: Option<&WarmStart>,
         tape: &mut score::Tape,
+        cancel: &Cancel,
     ) -> Result<(f64, WarmStart), ArimaError> {
-        let (min, next) = self.search(y, warm.map(|w| w.x.clone()), warm.map(|w| w.h.as_slice()), tape)?;
+        let (min, next) = self.search(y, warm.map(|w| w.x.clone()), warm.map(|w| w.h.as_slice()), tape, cancel)?;
         Ok((next, WarmStart { x: min.x, h: min.h }))
     }
 }
@@ -150,6 +168,8 @@ struct Likelihood<'a> {
     /// The point the tape was recorded at, and −loglike / n there.
     at: Vec<f64>,
     last: f64,
+    /// Once raised, every value is infinite, so the search stops at once.
+    cancel: &'a Cancel,
 }
 
 impl Objective for Likelihood<'_> {
@@ -157,6 +177,10 @@ impl Objective for Likelihood<'_> {
     /// same point (a line search asks for it next) costs only the backward pass.
     fn value(&mut self, x: &[f64]) -> f64 {
         self.at.clear();
+        if self.cancel.is_cancelled() {
+            self.last = f64::INFINITY;
+            return self.last;
+        }
         self.last = match score::record(&self.order, &params::transform(&self.order, x), self.y, self.tape) {
             Some(llf) => {
                 self.at.extend_from_slice(x);

@@ -74,7 +74,7 @@ pub struct GridResult {
 
 /// Walk-forward one-step predictions of `order` over the test part.
 pub fn walk_forward(y: &[f64], order: Order, train_fraction: f64) -> Result<Vec<f64>, ArimaError> {
-    walk_forward_until(y, order, train_fraction, &Cancel::default())
+    walk_forward_until(y, order, train_fraction, Cancel::never())
 }
 
 fn walk_forward_until(y: &[f64], order: Order, train_fraction: f64, cancel: &Cancel) -> Result<Vec<f64>, ArimaError> {
@@ -84,7 +84,7 @@ fn walk_forward_until(y: &[f64], order: Order, train_fraction: f64, cancel: &Can
     let mut preds = Vec::with_capacity(y.len().saturating_sub(train));
     for t in train..y.len() {
         cancel.check()?;
-        let (next, state) = spec.forecast_step(&y[..t], warm.as_ref(), &mut tape)?;
+        let (next, state) = spec.forecast_step(&y[..t], warm.as_ref(), &mut tape, cancel)?;
         preds.push(next);
         warm = Some(state);
     }
@@ -93,7 +93,7 @@ fn walk_forward_until(y: &[f64], order: Order, train_fraction: f64, cancel: &Can
 
 /// Mean squared error of [`walk_forward`].
 pub fn walk_forward_mse(y: &[f64], order: Order, train_fraction: f64) -> Result<f64, ArimaError> {
-    walk_forward_mse_until(y, order, train_fraction, &Cancel::default())
+    walk_forward_mse_until(y, order, train_fraction, Cancel::never())
 }
 
 fn walk_forward_mse_until(y: &[f64], order: Order, train_fraction: f64, cancel: &Cancel) -> Result<f64, ArimaError> {
@@ -110,7 +110,7 @@ fn walk_forward_mse_until(y: &[f64], order: Order, train_fraction: f64, cancel: 
 /// Tries every order of `grid` on `y`; orders that fail are kept in the
 /// table with their error and skipped.
 pub fn grid_search(y: &[f64], grid: &Grid) -> Result<GridResult, ArimaError> {
-    grid_search_until(y, grid, &Cancel::default())
+    grid_search_until(y, grid, Cancel::never())
 }
 
 /// [`grid_search`] that stops early, with [`ArimaError::Cancelled`], once `cancel` is raised.

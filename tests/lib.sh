@@ -1,0 +1,38 @@
+# Helpers shared by the shell tests (sourced after scripts/pg.sh). The
+# caller sets PGHOST/PGPORT/PGUSER/PGDATABASE, and SERVER_LOG to have a
+# failure print the server's last lines.
+
+# sql ARGS...: psql, stopping at the first error, unaligned and quiet.
+sql() { psql -X -v ON_ERROR_STOP=1 -qAt "$@"; }
+fail() {
+    echo "FAIL: $*" >&2
+    if [ -n "${SERVER_LOG:-}" ] && [ -f "$SERVER_LOG" ]; then
+        echo "--- server log:" >&2
+        tail -30 "$SERVER_LOG" >&2
+    fi
+    exit 1
+}
+pass() { echo "ok: $*"; }
+
+# digest [DB]: one md5 per table of the extension's schema and its
+# partitions (name, row count, md5 of the rows in a fixed order), sorted.
+digest() {
+    sql -d "${1:-$PGDATABASE}" <<'SQL'
+DO $$
+DECLARE
+    t regclass;
+    line text;
+BEGIN
+    CREATE TEMP TABLE digests (line text);
+    FOR t IN SELECT c.oid::regclass FROM pg_class c
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY c.relname
+    LOOP
+        EXECUTE format('SELECT %L || '' '' || count(*) || '' '' || coalesce(md5(string_agg(x::text, '','' ORDER BY x::text)), '''') FROM %s x', t, t)
+            INTO line;
+        INSERT INTO digests VALUES (line);
+    END LOOP;
+END
+$$;
+SELECT line FROM digests ORDER BY line;
+SQL
+}
