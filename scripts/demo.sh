@@ -7,6 +7,12 @@
 # each airport's most anomalous days and writes the plots to ./out.
 # A second run reuses all of it and gives the same result.
 set -euo pipefail
+# It installs packages, so it runs as root: as another user it starts
+# itself again under sudo (a bare machine has no sudo, and needs none as root).
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "run as root (or install sudo)" >&2; exit 1; }
+    exec sudo -E env "PATH=$PATH" bash "$0" "$@"
+fi
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
 PORT=${DEMO_PORT:-54320}

@@ -8,6 +8,12 @@
 # Superset dashboard imported into a real Superset, and cfn-lint on infra/.
 # Runs as root (it installs packages); clusters run as the postgres user.
 set -euo pipefail
+# It installs packages, so it runs as root: as another user it starts
+# itself again under sudo (a bare machine has no sudo, and needs none as root).
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "run as root (or install sudo)" >&2; exit 1; }
+    exec sudo -E env "PATH=$PATH" bash "$0" "$@"
+fi
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
@@ -31,12 +37,26 @@ rm -rf "$pgdata" && mkdir -p "$pgdata"
 [ "$(id -u)" = 0 ] && chown postgres:postgres "$pgdata"
 cargo pgrx test pg15 --runas postgres --pgdata "$pgdata"
 
-step "integration: cancel, statement_timeout, pg_cron (release build installed)"
+step "the release build installed, and the loader"
 cargo pgrx install --release --pg-config "$PG_CONFIG"
+cargo build --release -p loader
+
+step "pg_regress: every function's output and error text (tests/pg_regress)"
+bash tests/regress.sh
+
+step "the database's citizen: idempotence, pg_dump, roles, hostile search_path, cancel, DROP EXTENSION"
+bash tests/database.sh
+
+step "upgrade: 0.1.0 -> 0.2.0 keeps every row and equals a fresh install"
+bash tests/upgrade.sh
+
+step "README.md's SQL examples run and show their real output"
+bash tests/readme.sh
+
+step "pg_cron: the README's recipe runs refresh_year as a writer"
 bash tests/integration.sh
 
 step "loader against Postgres and s3s-fs"
-cargo build --release -p loader
 bash tests/loader.sh
 
 step "Superset: the bundle imported into a real Superset, charts checked through its API"

@@ -22,27 +22,38 @@ pub(crate) fn raise(code: PgSqlErrorCode, message: impl Into<String>, hint: Opti
 }
 
 /// Raises a core error about `what` (for example "series") with the
-/// SQLSTATE and hint that fit it.
+/// SQLSTATE and hint that fit it. Positions are 1-based, as in SQL arrays.
 pub(crate) fn arima(what: &str, e: &ArimaError) -> ! {
     use ArimaError as E;
-    let (code, hint) = match e {
-        E::Empty | E::TooShort { .. } => (INVALID_PARAMETER, Some("An ARIMA needs at least 3 values.")),
-        E::NonFinite { .. } => (
-            INVALID_PARAMETER,
-            Some("Remove or fill NaN and Infinity values before modelling."),
-        ),
-        E::Constant { .. } => (INVALID_PARAMETER, Some("A constant series has no variance to model.")),
-        E::OrderTooLarge { .. } => (INVALID_PARAMETER, Some("Use a smaller d, or a longer series.")),
-        E::UnsupportedOrder { .. } => (INVALID_PARAMETER, Some("p is at most 20, d at most 2 and q at most 10.")),
-        E::InvalidLevel(_) => (INVALID_PARAMETER, Some("0.8 gives an 80 % band.")),
-        E::NonFiniteLikelihood { .. } => (
-            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
-            Some("Try a smaller order, or check the series for extreme values."),
-        ),
-        E::NoOrderFits => (INVALID_PARAMETER, Some("Try a fixed order (grid_search => false).")),
-        E::Cancelled => (PgSqlErrorCode::ERRCODE_QUERY_CANCELED, None),
+    let hint = match e {
+        E::Empty | E::TooShort { .. } => Some("An ARIMA needs at least 3 values."),
+        E::NonFinite { .. } => Some("Remove or fill NaN and Infinity values before modelling."),
+        E::Constant { .. } => Some("A constant series has no variance to model."),
+        E::OrderTooLarge { .. } => Some("Use a smaller d, or a longer series."),
+        E::UnsupportedOrder { .. } => Some("p is at most 20, d at most 2 and q at most 10."),
+        E::InvalidLevel(_) => Some("0.8 gives an 80 % band."),
+        E::NonFiniteLikelihood { .. } => Some("Try a smaller order, or check the series for extreme values."),
+        E::NoOrderFits => Some("Try a fixed order (grid_search => false)."),
+        E::Cancelled => None,
     };
-    raise(code, format!("cannot model {what}: {e}"), hint)
+    let code = match e {
+        E::NonFiniteLikelihood { .. } => PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        E::Cancelled => PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+        _ => INVALID_PARAMETER,
+    };
+    let message = match e {
+        E::NonFinite { index, value } => {
+            let value = match *value {
+                v if v.is_nan() => "NaN",
+                v if v > 0.0 => "Infinity",
+                _ => "-Infinity",
+            };
+            format!("{what}[{}] is {value}", index + 1)
+        }
+        E::UnsupportedOrder { .. } | E::InvalidLevel(_) | E::Cancelled => e.to_string(),
+        _ => format!("cannot model {what}: {e}"),
+    };
+    raise(code, message, hint)
 }
 
 /// Raises an error from an SPI statement of the extension's own, which

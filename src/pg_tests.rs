@@ -177,7 +177,7 @@ mod tests {
         assert_eq!(count("SELECT count(*) FROM arima_anomalies('JFK', 1999)"), 0);
     }
 
-    #[pg_test(error = "no flights dated 1999: load the year before refreshing it")]
+    #[pg_test(error = "no flights dated 1999")]
     fn refresh_of_an_empty_year_is_an_error() {
         Spi::run("SELECT refresh_year(1999)").unwrap();
     }
@@ -293,17 +293,17 @@ mod tests {
         assert!(flagged >= 1, "a jump of 460 after a straight line is flagged");
     }
 
-    #[pg_test(error = "series[2] is NULL; remove or fill missing values first")]
+    #[pg_test(error = "series[2] is NULL")]
     fn null_in_a_series_is_an_error() {
         Spi::run("SELECT arima_fit('{1, NULL, 3}'::float8[])").unwrap();
     }
 
-    #[pg_test(error = "non-finite value NaN at index 1")]
+    #[pg_test(error = "series[2] is NaN")]
     fn nan_in_a_series_is_an_error() {
         Spi::run("SELECT arima_fit('{1, NaN, 3, 4}'::float8[], 1, 0, 0)").unwrap();
     }
 
-    #[pg_test(error = "constant series (every value is 7)")]
+    #[pg_test(error = "cannot model series: constant series (every value is 7)")]
     fn constant_series_is_an_error() {
         Spi::run("SELECT arima_fit('{7, 7, 7, 7, 7}'::float8[], 1, 0, 0)").unwrap();
     }
