@@ -43,7 +43,11 @@ impl ModelJson {
         if n != m.order.n_params() {
             raise(
                 INVALID_PARAMETER,
-                format!("model has {n} parameters, order {} needs {}", m.order, m.order.n_params()),
+                format!(
+                    "model has {n} parameters, order {} needs {}",
+                    m.order,
+                    m.order.n_params()
+                ),
                 Some("Pass the jsonb that arima_fit returned, unchanged."),
             );
         }
@@ -56,15 +60,11 @@ impl ModelJson {
 /// and estimates) and returns the model as jsonb.
 #[pg_extern(immutable, parallel_safe)]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
-fn arima_fit(
-    series: Array<'_, f64>,
-    p: default!(i32, 5),
-    d: default!(i32, 1),
-    q: default!(i32, 1),
-) -> JsonB {
+fn arima_fit(series: Array<'_, f64>, p: default!(i32, 5), d: default!(i32, 1), q: default!(i32, 1)) -> JsonB {
     let order = order(p, d, q);
     let y = input::series(&series);
-    let fit = worker::run(|cancel| Arima::new(order).fit_until(&y, cancel)).unwrap_or_else(|e| error::arima("series", &e));
+    let fit =
+        worker::run(|cancel| Arima::new(order).fit_until(&y, cancel)).unwrap_or_else(|e| error::arima("series", &e));
     let model = ModelJson {
         order,
         params: fit.params().clone(),
@@ -127,7 +127,8 @@ fn arima_detect(
 > {
     let opts: DetectOptions = detect_options(p, d, q, level, false);
     let y = input::series(&series);
-    let det = worker::run(|cancel| arima::detect_until(&y, &opts, cancel)).unwrap_or_else(|e| error::arima("series", &e));
+    let det =
+        worker::run(|cancel| arima::detect_until(&y, &opts, cancel)).unwrap_or_else(|e| error::arima("series", &e));
     TableIterator::new(
         (0..y.len())
             .map(move |t| {

@@ -27,13 +27,8 @@ pub(crate) fn detect_options(p: i32, d: i32, q: i32, level: f64, grid_search: bo
 /// An order within the core's limits (p ≤ 20, d ≤ 2, q ≤ 10).
 pub(crate) fn order(p: i32, d: i32, q: i32) -> Order {
     let n = |name: &str, v: i32| -> usize {
-        usize::try_from(v).unwrap_or_else(|_| {
-            raise(
-                INVALID_PARAMETER,
-                format!("{name} must be 0 or more, got {v}"),
-                None,
-            )
-        })
+        usize::try_from(v)
+            .unwrap_or_else(|_| raise(INVALID_PARAMETER, format!("{name} must be 0 or more, got {v}"), None))
     };
     let order = Order::new(n("p", p), n("d", d), n("q", q));
     if let Err(e) = order.validate() {

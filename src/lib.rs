@@ -16,7 +16,11 @@ mod series;
 mod worker;
 
 extension_sql_file!("../sql/schema.sql", name = "schema");
-extension_sql_file!("../sql/trigger.sql", name = "trigger", requires = ["schema", arima_next_day]);
+extension_sql_file!(
+    "../sql/trigger.sql",
+    name = "trigger",
+    requires = ["schema", arima_next_day]
+);
 extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -64,7 +64,10 @@ impl Arima {
     /// (stationary, invertible, same order), else from statsmodels' start.
     pub fn fit_from(&self, y: &[f64], warm: Option<&Params>) -> Result<FittedArima, ArimaError> {
         let x0 = warm.and_then(|w| params::untransform(&self.order, w));
-        self.finish(y, self.search(y, x0, None, &mut score::Tape::default(), Cancel::never())?.0)
+        let min = self
+            .search(y, x0, None, &mut score::Tape::default(), Cancel::never())?
+            .0;
+        self.finish(y, min)
     }
 
     /// Refits on `y` (typically `previous`'s data plus new points), starting
