@@ -59,24 +59,6 @@ pub struct Detection {
     pub level: f64,
 }
 
-/// Day `t`'s modelled columns of a summary row, in the table's order:
-/// flag, prediction, upper band, lower band; all `None` when the series
-/// was skipped. The extension and the loader both write these.
-pub fn summary_columns(
-    result: &Result<Detection, ArimaError>,
-    t: usize,
-) -> (Option<bool>, Option<f64>, Option<f64>, Option<f64>) {
-    match result {
-        Ok(d) => (
-            Some(d.anomaly[t]),
-            Some(d.predicted[t]),
-            Some(d.upper[t]),
-            Some(d.lower[t]),
-        ),
-        Err(_) => (None, None, None, None),
-    }
-}
-
 /// The clip levels of the replaced system: the lower band's own 1st
 /// percentile and the upper band's own 99th (numpy's linear rule).
 pub fn clip_levels(lower: &Array1<f64>, upper: &Array1<f64>) -> (f64, f64) {
@@ -100,7 +82,7 @@ pub fn detect_until(y: &[f64], opts: &DetectOptions, cancel: &Cancel) -> Result<
             min: MIN_POINTS,
         });
     }
-    crate::fit::z_score(opts.level)?;
+    crate::check_level(opts.level)?;
     let order = match &opts.grid {
         Some(grid) => grid_search_until(y, grid, cancel)?.best,
         None => opts.order,
@@ -146,77 +128,4 @@ pub fn detect_many<S: AsRef<[f64]> + Sync>(
         .par_iter()
         .map(|y| detect_until(y.as_ref(), opts, cancel))
         .collect()
-}
-
-/// What to record about one series' model, fitted or skipped: the row the
-/// extension and the loader both store per airport and year.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelSummary {
-    /// The order fitted, `None` when skipped.
-    pub order: Option<Order>,
-    /// Parameter names in statsmodels' order (const, ar.L1.., ma.L1.., sigma2).
-    pub param_names: Option<Vec<String>>,
-    /// Parameter values, same order.
-    pub params: Option<Vec<f64>>,
-    /// Innovation variance.
-    pub sigma2: Option<f64>,
-    /// Log-likelihood.
-    pub loglike: Option<f64>,
-    /// Akaike information criterion.
-    pub aic: Option<f64>,
-    /// Points in the series.
-    pub points: usize,
-    /// Whether a grid search chose (or was to choose) the order.
-    pub grid_searched: bool,
-    /// Whether the likelihood search converged.
-    pub converged: Option<bool>,
-    /// Interval level of the band.
-    pub level: f64,
-    /// Level the lower band was clipped at.
-    pub lower_clip: Option<f64>,
-    /// Level the upper band was clipped at.
-    pub upper_clip: Option<f64>,
-    /// Why there is no model, when there is none.
-    pub skip_reason: Option<String>,
-}
-
-impl ModelSummary {
-    /// The summary of one series' outcome under `opts`.
-    pub fn of(result: &Result<Detection, ArimaError>, points: usize, opts: &DetectOptions) -> Self {
-        match result {
-            Ok(det) => {
-                let m = &det.model;
-                ModelSummary {
-                    order: Some(m.order()),
-                    param_names: Some(crate::Params::names(&m.order())),
-                    params: Some(m.params().to_vec()),
-                    sigma2: Some(m.params().sigma2),
-                    loglike: Some(m.loglike()),
-                    aic: Some(m.aic()),
-                    points,
-                    grid_searched: det.grid_searched,
-                    converged: Some(m.converged()),
-                    level: det.level,
-                    lower_clip: Some(det.lower_clip),
-                    upper_clip: Some(det.upper_clip),
-                    skip_reason: None,
-                }
-            }
-            Err(e) => ModelSummary {
-                order: None,
-                param_names: None,
-                params: None,
-                sigma2: None,
-                loglike: None,
-                aic: None,
-                points,
-                grid_searched: opts.grid.is_some(),
-                converged: None,
-                level: opts.level,
-                lower_clip: None,
-                upper_clip: None,
-                skip_reason: Some(e.to_string()),
-            },
-        }
-    }
 }

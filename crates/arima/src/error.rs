@@ -50,10 +50,38 @@ pub enum ArimaError {
     /// A prediction level outside (0, 1).
     #[error("level {0} is not in (0, 1)")]
     InvalidLevel(f64),
-    /// The likelihood could not be evaluated at the start or the optimum.
-    #[error("likelihood is not finite for order {order}")]
-    NonFiniteLikelihood {
+    /// statsmodels' start parameters for the order cannot be mapped to the
+    /// optimiser's space (not finite, or outside stationarity/invertibility).
+    #[error("no usable start parameters for order {order}")]
+    UnusableStart {
         /// The order being fitted.
+        order: Order,
+    },
+    /// The log-likelihood is not finite where the search needs it.
+    #[error("the log-likelihood of order {order} is not finite at the {at}")]
+    LikelihoodNotFinite {
+        /// The order being fitted.
+        order: Order,
+        /// Where: "start parameters", "optimum" or "given parameters".
+        at: &'static str,
+    },
+    /// The parameters give no stationary state-space form: the ARMA
+    /// block's unconditional covariance cannot be solved for.
+    #[error("the parameters of order {order} are not stationary")]
+    NotStationary {
+        /// The order.
+        order: Order,
+    },
+    /// The Kalman filter broke down: a prediction variance was not positive.
+    #[error("the Kalman filter broke down for order {order} (a prediction variance is not positive)")]
+    FilterBreakdown {
+        /// The order.
+        order: Order,
+    },
+    /// The walk-forward forecasts of a grid order are not finite.
+    #[error("the walk-forward forecasts of order {order} are not finite")]
+    ForecastNotFinite {
+        /// The order.
         order: Order,
     },
     /// No order of a grid search could be estimated.

@@ -106,7 +106,7 @@ impl Arima {
         validate(y, &order)?;
         let x0 = x0
             .or_else(|| params::untransform(&order, &start_params(&order, y)))
-            .ok_or(ArimaError::NonFiniteLikelihood { order })?;
+            .ok_or(ArimaError::UnusableStart { order })?;
         let mut objective = Likelihood {
             order,
             y,
@@ -122,9 +122,12 @@ impl Arima {
         };
         let min = optim::minimize(&mut objective, &x0, h0, settings);
         cancel.check()?; // a cancelled search ends early: its point means nothing
-        let min = min.ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let min = min.ok_or(ArimaError::LikelihoodNotFinite {
+            order,
+            at: "start parameters",
+        })?;
         if objective.at != min.x && !objective.value(&min.x).is_finite() {
-            return Err(ArimaError::NonFiniteLikelihood { order });
+            return Err(ArimaError::LikelihoodNotFinite { order, at: "optimum" });
         }
         let next = objective.tape.next_mean();
         Ok((min, next))
@@ -266,11 +269,18 @@ impl Prediction {
     }
 }
 
+/// Checks that `level` is a two-sided interval level, strictly between 0 and 1.
+pub fn check_level(level: f64) -> Result<(), ArimaError> {
+    if level > 0.0 && level < 1.0 {
+        Ok(())
+    } else {
+        Err(ArimaError::InvalidLevel(level))
+    }
+}
+
 /// The normal quantile for a two-sided interval at `level`.
 pub(crate) fn z_score(level: f64) -> Result<f64, ArimaError> {
-    if !(level > 0.0 && level < 1.0) {
-        return Err(ArimaError::InvalidLevel(level));
-    }
+    check_level(level)?;
     Ok(normal_quantile(1.0 - (1.0 - level) / 2.0))
 }
 
@@ -279,7 +289,7 @@ impl FittedArima {
     /// were fitted on (e.g. a model row in the database), without refitting.
     pub fn from_params(order: Order, params: Params, y: &[f64]) -> Result<FittedArima, ArimaError> {
         validate(y, &order)?;
-        let ss = StateSpace::new(&order, &params).ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        let ss = StateSpace::new(&order, &params).ok_or(ArimaError::NotStationary { order })?;
         let n = y.len();
         let (mut mean, mut variance) = (Array1::zeros(n), Array1::zeros(n));
         let end = kalman::filter(
@@ -290,9 +300,12 @@ impl FittedArima {
                 variance[t] = v;
             }),
         )
-        .ok_or(ArimaError::NonFiniteLikelihood { order })?;
+        .ok_or(ArimaError::FilterBreakdown { order })?;
         if !end.llf.is_finite() {
-            return Err(ArimaError::NonFiniteLikelihood { order });
+            return Err(ArimaError::LikelihoodNotFinite {
+                order,
+                at: "given parameters",
+            });
         }
         Ok(FittedArima {
             order,

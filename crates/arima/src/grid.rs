@@ -103,7 +103,7 @@ fn walk_forward_mse_until(y: &[f64], order: Order, train_fraction: f64, cancel: 
     if mse.is_finite() {
         Ok(mse)
     } else {
-        Err(ArimaError::NonFiniteLikelihood { order })
+        Err(ArimaError::ForecastNotFinite { order })
     }
 }
 

@@ -147,7 +147,7 @@ pub(crate) fn forecast(ss: &StateSpace, end: &FilterEnd, horizon: usize) -> Vec<
 /// The same filter written plainly with dense ndarray matrices, without
 /// the steady-state switch. Used to check [`filter`] and as the baseline
 /// in the benchmarks.
-pub fn dense_loglike_impl(
+pub(crate) fn dense_loglike_impl(
     t_mat: &Array2<f64>,
     z: &Array1<f64>,
     rqr: &Array2<f64>,

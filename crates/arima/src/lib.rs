@@ -35,13 +35,10 @@ mod ssm;
 mod start;
 mod stats;
 
-pub use anomaly::{
-    clip_levels, detect, detect_many, detect_until, flag, summary_columns, DetectOptions, Detection, ModelSummary,
-    MIN_POINTS,
-};
+pub use anomaly::{clip_levels, detect, detect_many, detect_until, flag, DetectOptions, Detection, MIN_POINTS};
 pub use cancel::Cancel;
 pub use error::ArimaError;
-pub use fit::{Arima, FittedArima, Prediction};
+pub use fit::{check_level, Arima, FittedArima, Prediction};
 pub use grid::{grid_search, grid_search_until, walk_forward, walk_forward_mse, Grid, GridResult, GridRow};
 pub use order::Order;
 pub use params::{is_invertible, is_stationary, Params};

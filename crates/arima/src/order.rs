@@ -5,11 +5,11 @@ use std::fmt;
 use crate::ArimaError;
 
 /// Largest AR order the core accepts.
-pub const MAX_P: usize = 20;
+pub(crate) const MAX_P: usize = 20;
 /// Largest differencing order the core accepts.
-pub const MAX_D: usize = 2;
+pub(crate) const MAX_D: usize = 2;
 /// Largest MA order the core accepts.
-pub const MAX_Q: usize = 10;
+pub(crate) const MAX_Q: usize = 10;
 
 /// An ARIMA(p, d, q) order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -46,7 +46,7 @@ pub(crate) struct StateSpace {
 impl StateSpace {
     /// Builds the model; `None` when the ARMA block's unconditional
     /// covariance cannot be solved for (a unit root).
-    pub fn new(order: &Order, params: &Params) -> Option<StateSpace> {
+    pub(crate) fn new(order: &Order, params: &Params) -> Option<StateSpace> {
         let (d, r) = (order.d, order.k_order());
         let m = d + r;
         let mut phi = vec![0.0; r];
@@ -81,7 +81,7 @@ impl StateSpace {
     }
 
     /// T as a dense matrix, for the plain reference filter.
-    pub fn t_matrix(&self) -> Array2<f64> {
+    pub(crate) fn t_matrix(&self) -> Array2<f64> {
         let (m, d) = (self.m, self.d);
         Array2::from_shape_fn((m, m), |(i, j)| {
             if i < d {
@@ -99,19 +99,19 @@ impl StateSpace {
 
     /// `out = T a`.
     #[inline]
-    pub fn transition(&self, a: &[f64], out: &mut [f64]) {
+    pub(crate) fn transition(&self, a: &[f64], out: &mut [f64]) {
         self.transition_rows(a.as_chunks::<1>().0, out.as_chunks_mut::<1>().0);
     }
 
     /// `out = T' a`.
     #[inline]
-    pub fn transition_transpose(&self, a: &[f64], out: &mut [f64]) {
+    pub(crate) fn transition_transpose(&self, a: &[f64], out: &mut [f64]) {
         self.transition_transpose_rows(a.as_chunks::<1>().0, out.as_chunks_mut::<1>().0);
     }
 
     /// `out = T x` for an m × K matrix x held as rows.
     #[inline]
-    pub fn transition_rows<const K: usize>(&self, x: &[[f64; K]], out: &mut [[f64; K]]) {
+    pub(crate) fn transition_rows<const K: usize>(&self, x: &[[f64; K]], out: &mut [[f64; K]]) {
         let (m, d) = (self.m, self.d);
         for i in 0..d {
             let mut sum = x[i];
@@ -135,7 +135,7 @@ impl StateSpace {
 
     /// `out = T' x` for an m × K matrix x held as rows.
     #[inline]
-    pub fn transition_transpose_rows<const K: usize>(&self, x: &[[f64; K]], out: &mut [[f64; K]]) {
+    pub(crate) fn transition_transpose_rows<const K: usize>(&self, x: &[[f64; K]], out: &mut [[f64; K]]) {
         let (m, d) = (self.m, self.d);
         let mut run = [0.0; K];
         for j in 0..d {
@@ -160,7 +160,7 @@ impl StateSpace {
     /// (T p T')[i][k] is T's row k applied to it, so the upper triangle
     /// costs about 1.5 m² multiply-adds; the lower one is mirrored.
     #[inline]
-    pub fn transition_cov(&self, p: &[f64], row: &mut [f64], out: &mut [f64]) {
+    pub(crate) fn transition_cov(&self, p: &[f64], row: &mut [f64], out: &mut [f64]) {
         let (m, d, add) = (self.m, self.d, &self.rqr);
         for i in 0..m {
             // row = (T p)[i]

@@ -119,6 +119,27 @@ fn bad_input_gets_named_errors() {
         fit(&[1.0, f64::INFINITY], Order::DEFAULT).to_string(),
         "non-finite value inf at index 1"
     );
+    // Stored parameters outside stationarity: the "unconditional" variance
+    // of an explosive AR(1) is negative, and the filter says so by name.
+    let order = Order::new(1, 0, 0);
+    let explosive = arima::Params::from_slice(&order, &[0.0, 1.5, 1.0]);
+    assert_eq!(
+        arima::FittedArima::from_params(order, explosive, &y).unwrap_err(),
+        ArimaError::FilterBreakdown { order }
+    );
+}
+
+#[test]
+fn a_fit_stops_at_a_raised_cancel() {
+    use arima::Cancel;
+    let y = ar1(300, 0.5, 10.0, 5);
+    let cancel = Cancel::default();
+    cancel.cancel();
+    assert_eq!(
+        Arima::new(Order::DEFAULT).fit_until(&y, &cancel).unwrap_err(),
+        ArimaError::Cancelled
+    );
+    assert!(Arima::new(Order::DEFAULT).fit_until(&y, &Cancel::default()).is_ok());
 }
 
 #[test]

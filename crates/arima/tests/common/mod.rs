@@ -4,13 +4,13 @@
 
 use serde_json::Value;
 
-pub fn load(name: &str) -> Value {
+pub(crate) fn load(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).expect("fixture is JSON")
 }
 
-pub fn floats(v: &Value) -> Vec<f64> {
+pub(crate) fn floats(v: &Value) -> Vec<f64> {
     v.as_array()
         .expect("array")
         .iter()
@@ -18,7 +18,7 @@ pub fn floats(v: &Value) -> Vec<f64> {
         .collect()
 }
 
-pub fn order(v: &Value) -> arima::Order {
+pub(crate) fn order(v: &Value) -> arima::Order {
     let o: Vec<usize> = v
         .as_array()
         .unwrap()
