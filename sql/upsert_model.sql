@@ -1,11 +1,11 @@
--- One airport_models row ($1 origin, $2 year, then the columns in order;
--- $17 the skip reason). A row whose values would not change is not
--- rewritten, so its fitted_at says when the model last changed.
+-- airport_models rows ($1 a JSON array of them, keys named as the
+-- columns; fitted_at is set here). A row whose values would not change is
+-- not rewritten, so fitted_at says when the model last changed.
 INSERT INTO airport_models AS m (origin_airport, year, p, d, q, param_names, params, sigma2,
-    loglike, aic, points, grid_searched, converged, level, lower_clip, upper_clip, fitted_at, skip_reason)
-VALUES ($1::text, $2::int, $3::int, $4::int, $5::int, $6::text[], $7::float8[], $8::float8,
-        $9::float8, $10::float8, $11::int, $12::bool, $13::bool, $14::float8, $15::float8,
-        $16::float8, now(), $17::text)
+    loglike, aic, points, grid_searched, converged, level, lower_clip, upper_clip, skip_reason)
+SELECT origin_airport, year, p, d, q, param_names, params, sigma2,
+       loglike, aic, points, grid_searched, converged, level, lower_clip, upper_clip, skip_reason
+FROM json_populate_recordset(NULL::airport_models, $1::text::json)
 ON CONFLICT (origin_airport, year) DO UPDATE SET
     p = EXCLUDED.p, d = EXCLUDED.d, q = EXCLUDED.q, param_names = EXCLUDED.param_names,
     params = EXCLUDED.params, sigma2 = EXCLUDED.sigma2, loglike = EXCLUDED.loglike,

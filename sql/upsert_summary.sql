@@ -1,16 +1,13 @@
--- All day rows of year $1 in one statement (arrays $2..$9 in the table's
--- column order). Days of the year not among them are removed, for the
--- airports in $10 (NULL: every airport); rows that would not change are
--- not rewritten.
+-- All day rows of year $1 in one statement ($2 a JSON array of them, keys
+-- named as the columns). Days of the year not among them are removed, for
+-- the airports in $3 (NULL: every airport); rows that would not change
+-- are not rewritten.
 WITH new AS (
-    SELECT * FROM unnest($2::date[], $3::text[], $4::float8[], $5::int8[],
-                         $6::bool[], $7::float8[], $8::float8[], $9::float8[])
-        AS n(date, origin_airport, average_dep_delay, flights,
-             dep_delay_anomaly, dep_delay_pred, dep_delay_higher_ci, dep_delay_lower_ci)
+    SELECT * FROM json_populate_recordset(NULL::airport_daily_summary, $2::text::json)
 ), gone AS (
     DELETE FROM airport_daily_summary s
     WHERE s.date >= make_date($1::int, 1, 1) AND s.date < make_date($1::int + 1, 1, 1)
-      AND ($10::text[] IS NULL OR s.origin_airport = ANY ($10::text[]))
+      AND ($3::text[] IS NULL OR s.origin_airport = ANY ($3::text[]))
       AND NOT EXISTS (SELECT 1 FROM new n WHERE n.date = s.date AND n.origin_airport = s.origin_airport)
 )
 INSERT INTO airport_daily_summary AS s SELECT * FROM new

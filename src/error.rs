@@ -32,12 +32,18 @@ pub(crate) fn arima(what: &str, e: &ArimaError) -> ! {
         E::OrderTooLarge { .. } => Some("Use a smaller d, or a longer series."),
         E::UnsupportedOrder { .. } => Some("p is at most 20, d at most 2 and q at most 10."),
         E::InvalidLevel(_) => Some("0.8 gives an 80 % band."),
-        E::NonFiniteLikelihood { .. } => Some("Try a smaller order, or check the series for extreme values."),
+        E::UnusableStart { .. }
+        | E::LikelihoodNotFinite { .. }
+        | E::NotStationary { .. }
+        | E::FilterBreakdown { .. }
+        | E::ForecastNotFinite { .. } => Some("Try a smaller order, or check the series for extreme values."),
         E::NoOrderFits => Some("Try a fixed order (grid_search => false)."),
         E::Cancelled => None,
     };
     let code = match e {
-        E::NonFiniteLikelihood { .. } => PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        E::LikelihoodNotFinite { .. } | E::FilterBreakdown { .. } | E::ForecastNotFinite { .. } => {
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE
+        }
         E::Cancelled => PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
         _ => INVALID_PARAMETER,
     };
@@ -59,6 +65,11 @@ pub(crate) fn arima(what: &str, e: &ArimaError) -> ! {
 /// Raises an error from an SPI statement of the extension's own, which
 /// only fails if its tables were altered under it.
 pub(crate) fn spi(doing: &str, e: pgrx::spi::Error) -> ! {
+    internal(doing, &e)
+}
+
+/// Raises an error that only a changed table or a bug can cause.
+pub(crate) fn internal(doing: &str, e: &dyn std::fmt::Display) -> ! {
     raise(
         PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         format!("{doing}: {e}"),

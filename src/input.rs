@@ -39,7 +39,7 @@ pub(crate) fn order(p: i32, d: i32, q: i32) -> Order {
 
 /// Refuses a level outside (0, 1).
 pub(crate) fn check_level(level: f64) {
-    if !(level > 0.0 && level < 1.0) {
+    if arima::check_level(level).is_err() {
         raise(
             INVALID_PARAMETER,
             format!("level must be between 0 and 1 (exclusive), got {level}"),

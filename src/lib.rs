@@ -29,8 +29,10 @@ mod pg_tests;
 /// Required by `cargo pgrx test`.
 #[cfg(test)]
 pub mod pg_test {
+    /// Nothing to prepare before the tests.
     pub fn setup(_options: Vec<&str>) {}
 
+    /// No extra settings for the test cluster.
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
         vec![]

@@ -72,6 +72,70 @@ mod tests {
         .unwrap()
     }
 
+    /// The summary rows of `origin` against reference bands and flags: bands
+    /// within `band_tol` band widths from day `from` on, flags identical
+    /// except days within 1e-3 band widths of a bound.
+    fn assert_rows_match(origin: &str, y: &[f64], lo: &[f64], hi: &[f64], flags: &[bool], band_tol: f64, from: usize) {
+        let rows: Vec<(f64, f64, bool)> = Spi::connect(|c| {
+            c.select(
+                "SELECT dep_delay_lower_ci, dep_delay_higher_ci, dep_delay_anomaly FROM airport_daily_summary
+                 WHERE origin_airport = $1 ORDER BY date",
+                None,
+                &[origin.into()],
+            )?
+            .map(|r| Ok((r.get(1)?.unwrap(), r.get(2)?.unwrap(), r.get(3)?.unwrap())))
+            .collect::<Result<Vec<_>, pgrx::spi::Error>>()
+        })
+        .unwrap();
+        assert_eq!(rows.len(), y.len());
+        for (t, (l, h, flag)) in rows.iter().enumerate().skip(from) {
+            let width = hi[t] - lo[t];
+            assert!(
+                (l - lo[t]).abs() < band_tol * width && (h - hi[t]).abs() < band_tol * width,
+                "{origin} day {t}"
+            );
+            if *flag != flags[t] {
+                let margin = (y[t] - lo[t]).abs().min((y[t] - hi[t]).abs());
+                assert!(
+                    margin < 1e-3 * width,
+                    "{origin} day {t}: flag differs away from a bound"
+                );
+            }
+        }
+    }
+
+    /// `level => 0.95` gives the replaced system's stored output: it called
+    /// `conf_int(0.2)`, a 95 % band (reference/old_system_fixtures.py).
+    #[pg_test]
+    fn level_095_reproduces_the_old_system() {
+        const OLD: &str = include_str!("../crates/arima/tests/fixtures/old_system.json");
+        let doc: Value = serde_json::from_str(OLD).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            load_flights(case["origin"].as_str().unwrap(), &floats(&case["y"]));
+        }
+        Spi::run("SELECT refresh_year(2013, level => 0.95)").unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            let flags: Vec<bool> = case["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_bool().unwrap())
+                .collect();
+            let (lo, hi) = (floats(&case["lower"]), floats(&case["upper"]));
+            // Day 0 (d = 1) has a diffuse band; our optimum is at or above
+            // statsmodels', so bands agree to 1e-3 widths.
+            assert_rows_match(
+                case["origin"].as_str().unwrap(),
+                &floats(&case["y"]),
+                &lo,
+                &hi,
+                &flags,
+                1e-3,
+                1,
+            );
+        }
+    }
+
     #[pg_test]
     fn refresh_year_matches_statsmodels() {
         let doc = fixtures();
@@ -82,41 +146,16 @@ mod tests {
         assert_eq!((fitted, skipped, days), (Some(3), Some(0), Some(3 * 365)));
 
         for origin in ["EWR", "JFK", "LGA"] {
-            let sm = sm_case(&doc, &format!("nyc_{}_2013", origin.to_lowercase()));
-            let (lo, hi) = (floats(&sm["anomaly"]["lower"]), floats(&sm["anomaly"]["upper"]));
-            let flags: Vec<bool> = sm["anomaly"]["flags"]
+            let name = format!("nyc_{}_2013", origin.to_lowercase());
+            let sm = &sm_case(&doc, &name)["anomaly"];
+            let flags: Vec<bool> = sm["flags"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|v| v.as_bool().unwrap())
                 .collect();
-            let y = series(&doc, &format!("nyc_{}_2013", origin.to_lowercase()));
-            let rows: Vec<(f64, f64, bool)> = Spi::connect(|c| {
-                c.select(
-                    "SELECT dep_delay_lower_ci, dep_delay_higher_ci, dep_delay_anomaly FROM airport_daily_summary
-                     WHERE origin_airport = $1 ORDER BY date",
-                    None,
-                    &[origin.into()],
-                )?
-                .map(|r| Ok((r.get(1)?.unwrap(), r.get(2)?.unwrap(), r.get(3)?.unwrap())))
-                .collect::<Result<Vec<_>, pgrx::spi::Error>>()
-            })
-            .unwrap();
-            assert_eq!(rows.len(), 365);
-            for (t, (l, h, flag)) in rows.iter().enumerate() {
-                let width = hi[t] - lo[t];
-                assert!(
-                    (l - lo[t]).abs() < 1e-4 * width && (h - hi[t]).abs() < 1e-4 * width,
-                    "{origin} day {t}"
-                );
-                if *flag != flags[t] {
-                    let margin = (y[t] - lo[t]).abs().min((y[t] - hi[t]).abs());
-                    assert!(
-                        margin < 1e-3 * width,
-                        "{origin} day {t}: flag differs away from a bound"
-                    );
-                }
-            }
+            let (lo, hi) = (floats(&sm["lower"]), floats(&sm["upper"]));
+            assert_rows_match(origin, &series(&doc, &name), &lo, &hi, &flags, 1e-4, 0);
         }
         // The model table says how each airport was modelled.
         let (order, reason) = Spi::get_two::<String, String>(
@@ -306,5 +345,41 @@ mod tests {
     #[pg_test(error = "cannot model series: constant series (every value is 7)")]
     fn constant_series_is_an_error() {
         Spi::run("SELECT arima_fit('{7, 7, 7, 7, 7}'::float8[], 1, 0, 0)").unwrap();
+    }
+
+    /// pgrx needs the defaults spelled out in each signature: they must be
+    /// the core's.
+    #[pg_test]
+    fn sql_defaults_are_the_core_defaults() {
+        let d = arima::DetectOptions::default();
+        let (order, level) = (d.order, d.level);
+        let has_order = [
+            format!("p integer DEFAULT {}", order.p),
+            format!("d integer DEFAULT {}", order.d),
+            format!("q integer DEFAULT {}", order.q),
+        ];
+        for f in [
+            "arima_anomalies",
+            "refresh_year",
+            "arima_detect",
+            "arima_fit",
+            "arima_forecast",
+        ] {
+            let args = Spi::get_one::<String>(&format!("SELECT pg_get_function_arguments('{f}'::regproc)"))
+                .unwrap()
+                .unwrap();
+            if f != "arima_forecast" {
+                for want in &has_order {
+                    assert!(args.contains(want.as_str()), "{f}({args}) lacks {want}");
+                }
+            }
+            if f != "arima_fit" {
+                let want = format!("level double precision DEFAULT {level}");
+                assert!(args.contains(&want), "{f}({args}) lacks {want}");
+            }
+            if f == "arima_anomalies" || f == "refresh_year" {
+                assert!(args.contains("grid_search boolean DEFAULT false"), "{f}({args})");
+            }
+        }
     }
 }

@@ -4,17 +4,27 @@
 
 use std::time::Instant;
 
-use arima::{detect_many, summary_columns, ArimaError, Detection, FittedArima, ModelSummary, Params};
+use arima::{ArimaError, DetectOptions, Detection, FittedArima};
+use chrono::{Datelike, NaiveDate};
 use pgrx::datum::Date;
 use pgrx::prelude::*;
+use summary::{sql, DailySeries, ModelRow, Outcome, StoredModel, SummaryRow};
 
 use crate::error::{self, raise, INVALID_PARAMETER};
-use crate::input::{detect_options, order};
-use crate::series::{daily, year_has_flights, Daily};
+use crate::input::detect_options;
+use crate::series::{daily, year_has_flights};
 use crate::worker;
 
-/// One row of `airport_daily_summary`, in its column order.
-type DayRow = (
+fn detect_all(series: &[DailySeries], opts: &DetectOptions) -> Vec<Result<Detection, ArimaError>> {
+    worker::run(|cancel| summary::detect(series, opts, cancel))
+}
+
+fn pg_date(d: NaiveDate) -> Date {
+    Date::new(d.year(), d.month() as u8, d.day() as u8).expect("a date Postgres gave us")
+}
+
+/// A summary row as `arima_anomalies` returns it.
+type SummaryTuple = (
     Date,
     String,
     f64,
@@ -25,27 +35,17 @@ type DayRow = (
     Option<f64>,
 );
 
-fn day_rows(day: &Daily, det: &Result<Detection, ArimaError>) -> Vec<DayRow> {
-    (0..day.dates.len())
-        .map(|t| {
-            let (flag, pred, hi, lo) = summary_columns(det, t);
-            (
-                day.dates[t],
-                day.origin.clone(),
-                day.mean_delay[t],
-                day.flights[t],
-                flag,
-                pred,
-                hi,
-                lo,
-            )
-        })
-        .collect()
-}
-
-fn detect_all(series: &[Daily], opts: &arima::DetectOptions) -> Vec<Result<Detection, ArimaError>> {
-    let values: Vec<&[f64]> = series.iter().map(|d| d.mean_delay.as_slice()).collect();
-    worker::run(|cancel| detect_many(&values, opts, cancel))
+fn tuple(r: SummaryRow) -> SummaryTuple {
+    (
+        pg_date(r.date),
+        r.origin_airport,
+        r.average_dep_delay,
+        r.flights,
+        r.dep_delay_anomaly,
+        r.dep_delay_pred,
+        r.dep_delay_higher_ci,
+        r.dep_delay_lower_ci,
+    )
 }
 
 /// One airport-year computed on the fly from `flights`: observed daily
@@ -85,7 +85,7 @@ fn arima_anomalies(
     if let Err(e) = &det {
         notice!("{origin} {year} not modelled: {e}");
     }
-    TableIterator::new(day_rows(day, &det))
+    TableIterator::new(day.summary_rows(&det).into_iter().map(tuple))
 }
 
 /// Summarises `year`'s flights per airport and day, detects anomalies for
@@ -124,132 +124,41 @@ fn refresh_year(
     }
     let series = daily(year, None);
     let results = detect_all(&series, &opts);
-
-    write_models(year, &series, &results, &opts);
-    let rows: Vec<DayRow> = series.iter().zip(&results).flat_map(|(s, r)| day_rows(s, r)).collect();
-    write_summary(year, &rows);
-
-    let fitted = results.iter().filter(|r| r.is_ok()).count() as i32;
-    let anomalies = rows.iter().filter(|r| r.4 == Some(true)).count() as i64;
-    let row = (
+    let outcome = Outcome::new(&series, &results, &opts);
+    write(year, &outcome);
+    let fitted = outcome.fitted() as i32;
+    TableIterator::once((
         year,
         fitted,
-        series.len() as i32 - fitted,
-        rows.len() as i64,
-        anomalies,
+        outcome.models.len() as i32 - fitted,
+        outcome.days.len() as i64,
+        outcome.anomalies() as i64,
         start.elapsed().as_secs_f64(),
-    );
-    TableIterator::once(row)
+    ))
 }
 
-const UPSERT_SUMMARY: &str = include_str!("../sql/upsert_summary.sql");
-
-/// All day rows of the year in one statement (arrays, not one INSERT a row).
-fn write_summary(year: i32, rows: &[DayRow]) {
-    let dates: Vec<Date> = rows.iter().map(|r| r.0).collect();
-    let origins: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
-    let means: Vec<f64> = rows.iter().map(|r| r.2).collect();
-    let flights: Vec<i64> = rows.iter().map(|r| r.3).collect();
-    let flags: Vec<Option<bool>> = rows.iter().map(|r| r.4).collect();
-    let preds: Vec<Option<f64>> = rows.iter().map(|r| r.5).collect();
-    let highs: Vec<Option<f64>> = rows.iter().map(|r| r.6).collect();
-    let lows: Vec<Option<f64>> = rows.iter().map(|r| r.7).collect();
+/// The year's model rows, then its summary rows (so the insert trigger
+/// never sees a stale model), with the statements the loader shares.
+fn write(year: i32, outcome: &Outcome) {
+    Spi::run_with_args(sql::UPSERT_MODEL, &[outcome.models_json().into()])
+        .unwrap_or_else(|e| error::spi("writing airport_models", e));
+    let every_airport: Option<Vec<String>> = None;
     Spi::run_with_args(
-        UPSERT_SUMMARY,
-        &[
-            year.into(),
-            dates.into(),
-            origins.into(),
-            means.into(),
-            flights.into(),
-            flags.into(),
-            preds.into(),
-            highs.into(),
-            lows.into(),
-            None::<Vec<String>>.into(), // every airport of the year
-        ],
+        sql::UPSERT_SUMMARY,
+        &[year.into(), outcome.days_json().into(), every_airport.into()],
     )
     .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
 }
 
-const UPSERT_MODEL: &str = include_str!("../sql/upsert_model.sql");
-
-/// One `airport_models` row per airport: the model, or why there is none.
-/// Written before the day rows, so the insert trigger never sees a stale model.
-fn write_models(year: i32, series: &[Daily], results: &[Result<Detection, ArimaError>], opts: &arima::DetectOptions) {
-    Spi::connect_mut(|client| {
-        for (day, result) in series.iter().zip(results) {
-            let m = ModelSummary::of(result, day.dates.len(), opts);
-            let order_part = |f: fn(&arima::Order) -> usize| m.order.as_ref().map(|o| f(o) as i32);
-            let args = vec![
-                day.origin.clone().into(),
-                year.into(),
-                order_part(|o| o.p).into(),
-                order_part(|o| o.d).into(),
-                order_part(|o| o.q).into(),
-                m.param_names.into(),
-                m.params.into(),
-                m.sigma2.into(),
-                m.loglike.into(),
-                m.aic.into(),
-                (m.points as i32).into(),
-                m.grid_searched.into(),
-                m.converged.into(),
-                m.level.into(),
-                m.lower_clip.into(),
-                m.upper_clip.into(),
-                m.skip_reason.into(),
-            ];
-            client.update(UPSERT_MODEL, None, &args)?;
-        }
-        Ok::<_, pgrx::spi::Error>(())
-    })
-    .unwrap_or_else(|e| error::spi("writing airport_models", e));
-}
-
 /// The stored model of `origin`'s year, if one was fitted.
-struct StoredModel {
-    fitted: Params,
-    order: arima::Order,
-    level: f64,
-    lower_clip: f64,
-    upper_clip: f64,
-}
-
 fn stored_model(origin: &str, year: i32) -> Option<StoredModel> {
-    Spi::connect(|client| {
-        let rows = client.select(
-            "SELECT p, d, q, params, level, lower_clip, upper_clip FROM airport_models
-             WHERE origin_airport = $1 AND year = $2 AND skip_reason IS NULL",
-            None,
-            &[origin.into(), year.into()],
-        )?;
-        let Some(row) = rows.into_iter().next() else {
-            return Ok(None);
-        };
-        let (p, d, q): (Option<i32>, Option<i32>, Option<i32>) = (row.get(1)?, row.get(2)?, row.get(3)?);
-        let params: Option<Vec<f64>> = row.get(4)?;
-        let (Some(p), Some(d), Some(q), Some(params)) = (p, d, q, params) else {
-            return Ok(None);
-        };
-        let order = order(p, d, q);
-        if params.len() != order.n_params() {
-            warning!(
-                "airport_models row for {origin} {year} has {} parameters, order {order} needs {}",
-                params.len(),
-                order.n_params()
-            );
-            return Ok(None);
-        }
-        Ok::<_, pgrx::spi::Error>(Some(StoredModel {
-            fitted: Params::from_slice(&order, &params),
-            order,
-            level: row.get(5)?.unwrap_or(0.8),
-            lower_clip: row.get(6)?.unwrap_or(f64::NEG_INFINITY),
-            upper_clip: row.get(7)?.unwrap_or(f64::INFINITY),
-        }))
+    let json = Spi::get_one_with_args::<String>(sql::STORED_MODEL, &[origin.into(), year.into()])
+        .unwrap_or_else(|e| error::spi("reading airport_models", e))?;
+    let row: ModelRow = serde_json::from_str(&json).unwrap_or_else(|e| error::internal("reading airport_models", &e));
+    row.stored_model().unwrap_or_else(|why| {
+        warning!("airport_models row for {origin} {year} cannot be used: {why}");
+        None
     })
-    .unwrap_or_else(|e| error::spi("reading airport_models", e))
 }
 
 /// What the insert trigger uses to mark a new day without refitting: the
@@ -289,7 +198,7 @@ fn arima_next_day(
             .collect::<Result<Vec<_>, _>>()
     })
     .unwrap_or_else(|e| error::spi("reading airport_daily_summary", e));
-    let Ok(fit) = FittedArima::from_params(model.order, model.fitted, &history) else {
+    let Ok(fit) = FittedArima::from_params(model.order, model.params, &history) else {
         return TableIterator::new(Vec::new());
     };
     let next = fit.forecast(1);

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 /// One parsed flight, as the `flights` table holds it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Flight {
+pub(crate) struct Flight {
     pub date: NaiveDate,
     pub carrier: String,
     pub fl_num: Option<i32>,
@@ -71,7 +71,7 @@ const FIELDS: [Field; 10] = [
 
 /// Where each of our columns sits in a file.
 #[derive(Debug, Clone)]
-pub struct Columns {
+pub(crate) struct Columns {
     at: [Option<usize>; 10],
     width: usize,
 }
@@ -83,9 +83,27 @@ fn normalise(name: &str) -> String {
         .to_ascii_uppercase()
 }
 
+/// A CSV reader over `reader` (named `name` in messages), past its header,
+/// and the header's column map. A header without a required column
+/// refuses the file. `load` and `detect --input` read files this one way.
+pub(crate) fn open<R: std::io::Read>(reader: R, name: &str) -> anyhow::Result<(csv::Reader<R>, Columns)> {
+    use anyhow::Context;
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let header = csv
+        .headers()
+        .with_context(|| format!("{name}: cannot read the header"))?
+        .clone();
+    let columns =
+        Columns::from_header(&header).map_err(|e| anyhow::Error::new(crate::Refused(format!("{name}: {e}"))))?;
+    Ok((csv, columns))
+}
+
 impl Columns {
     /// Maps a header; refuses one missing a required column, naming it.
-    pub fn from_header(header: &csv::StringRecord) -> Result<Columns, String> {
+    pub(crate) fn from_header(header: &csv::StringRecord) -> Result<Columns, String> {
         let names: Vec<String> = header.iter().map(normalise).collect();
         let mut at = [None; 10];
         for (i, field) in FIELDS.iter().enumerate() {
@@ -117,7 +135,7 @@ impl Columns {
     }
 
     /// Parses one row, or says what is wrong with it.
-    pub fn parse(&self, rec: &csv::ByteRecord) -> Result<Flight, String> {
+    pub(crate) fn parse(&self, rec: &csv::ByteRecord) -> Result<Flight, String> {
         if rec.len() != self.width {
             return Err(format!("expected {} fields, found {}", self.width, rec.len()));
         }
@@ -181,7 +199,7 @@ fn parse_date(v: &str) -> Result<NaiveDate, String> {
 }
 
 /// The row's fields joined back into a CSV line, for the rejects table.
-pub fn raw_line(rec: &csv::ByteRecord) -> String {
+pub(crate) fn raw_line(rec: &csv::ByteRecord) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());

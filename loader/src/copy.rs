@@ -9,13 +9,13 @@ use chrono::NaiveDate;
 use crate::columns::Flight;
 
 /// The columns written, in order.
-pub const COPY_COLUMNS: &str =
+pub(crate) const COPY_COLUMNS: &str =
     "fl_date, op_carrier, op_carrier_fl_num, origin, dest, crs_dep_time, dep_time, dep_delay, cancelled, diverted, source_file";
 
 /// Signature, flags (none) and header-extension length (none).
-pub const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+pub(crate) const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 /// The file trailer: a field count of -1.
-pub const TRAILER: [u8; 2] = (-1i16).to_be_bytes();
+pub(crate) const TRAILER: [u8; 2] = (-1i16).to_be_bytes();
 
 fn days_since_2000(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date")).num_days() as i32
@@ -42,7 +42,7 @@ fn bool1(buf: &mut BytesMut, v: bool) {
 }
 
 /// Appends one row.
-pub fn encode(buf: &mut BytesMut, f: &Flight, source_file: &str) {
+pub(crate) fn encode(buf: &mut BytesMut, f: &Flight, source_file: &str) {
     buf.put_i16(11);
     buf.put_i32(4);
     buf.put_i32(days_since_2000(f.date));

@@ -17,7 +17,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-pub const KAGGLE_HEADER: [&str; 28] = [
+pub(crate) const KAGGLE_HEADER: [&str; 28] = [
     "FL_DATE",
     "OP_CARRIER",
     "OP_CARRIER_FL_NUM",
@@ -54,7 +54,7 @@ const BUSIEST: [&str; 30] = [
 ];
 const CARRIERS: [&str; 10] = ["AA", "DL", "UA", "WN", "B6", "AS", "NK", "F9", "OO", "EV"];
 
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     pub year: i32,
     pub airports: usize,
     pub flights: u64,
@@ -103,7 +103,7 @@ fn hhmm(minutes: i64) -> i64 {
 }
 
 /// Writes the year to `out` (gzip for `.gz`, zstd for `.zst`, plain otherwise).
-pub fn run(args: &GenerateArgs, out: &Path) -> Result<u64> {
+pub(crate) fn run(args: &GenerateArgs, out: &Path) -> Result<u64> {
     let file = File::create(out).with_context(|| format!("{}: cannot create", out.display()))?;
     let sink: Box<dyn Write> = match out.extension().and_then(|e| e.to_str()) {
         Some("gz") => Box::new(flate2::write::GzEncoder::new(

@@ -1,17 +1,25 @@
-//! `loader load`: stream flight files into `flights`, replacing each year
-//! they cover atomically.
+//! `loader load`: stream flight files into `flights`, replacing what they
+//! cover and nothing else.
+//!
+//! What a run replaces: a file *covers* each day on which it holds at
+//! least 1 % of its average rows per day (so a stray row dated elsewhere
+//! covers nothing). A run replaces every row on a day its files cover, and
+//! every row loaded earlier from the same files; all other rows stay. So
+//! monthly files add up, the same or a corrected month replaces that month,
+//! and a whole-year file replaces the year.
 //!
 //! Each year's rows are encoded in binary COPY format on the parsing thread
-//! and COPYed into a staging table
-//! (`flights_load_YYYY`, created `LIKE flights`) on a connection of its
-//! own. When every file has been read, one transaction swaps each staging
-//! table in for the year's partition and records the rejected rows. Until
-//! that commit, readers see the old year; a failure or kill before it
-//! leaves the old year in place (a leftover staging table is dropped by the
-//! next run of that year).
+//! and COPYed into a staging table (`flights_load_YYYY`, created `LIKE
+//! flights`) on a connection of its own. When every file has been read, one
+//! transaction puts each year in place and records the rejected rows: a
+//! year whose existing days are all covered is swapped in whole (the staging
+//! table becomes the partition); otherwise the covered days and the same
+//! files' rows are deleted and the staging rows inserted. Until that commit
+//! readers see the previous state; a failure or kill before it leaves it in
+//! place (a leftover staging table is dropped by the next run of that year).
 
 use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -19,7 +27,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use bytes::{Bytes, BytesMut};
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use futures::SinkExt;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -29,19 +37,23 @@ use tokio_postgres::Client;
 use tokio_postgres::CopyInSink;
 use tokio_util::io::SyncIoBridge;
 
-use crate::columns::{raw_line, Columns};
+use crate::columns::{self, raw_line};
 use crate::copy::{self, COPY_COLUMNS};
 use crate::pg;
 use crate::source::{self, S3};
 
 /// What a run did; printed at the end, as JSON with `--json`.
 #[derive(Debug, Default, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub files: usize,
     pub rows_read: u64,
     pub loaded: u64,
     pub rejected: u64,
     pub years: Vec<i32>,
+    /// Years replaced whole (every day they had was covered).
+    pub swapped: Vec<i32>,
+    /// Years where only the covered days and the same files' rows were replaced.
+    pub merged: Vec<i32>,
     pub bytes: u64,
     /// Until every row was COPYed (read, decompress, parse, COPY).
     pub copy_seconds: f64,
@@ -51,7 +63,7 @@ pub struct Summary {
 
 /// A row that could not be loaded, kept with where it came from.
 #[derive(Debug, Clone)]
-pub struct Reject {
+pub(crate) struct Reject {
     pub source_file: String,
     pub line: i64,
     pub reason: String,
@@ -134,21 +146,26 @@ async fn prepare(client: &Client, year: i32) -> Result<()> {
     Ok(())
 }
 
+/// The days a file covers, from its rows per day: those holding at least
+/// 1 % of its average rows per day. A stray row dated far from the rest
+/// covers nothing.
+fn covered_days(rows_per_day: &BTreeMap<NaiveDate, u64>) -> impl Iterator<Item = NaiveDate> + '_ {
+    let total: u64 = rows_per_day.values().sum();
+    let days = rows_per_day.len().max(1) as u64;
+    // n ≥ 1 % of total / days, in integers.
+    rows_per_day
+        .iter()
+        .filter(move |(_, n)| **n * 100 * days >= total)
+        .map(|(d, _)| *d)
+}
+
 /// Reads one source on a blocking thread, sending encoded rows (per year)
-/// and rejects.
-fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Result<u64> {
-    let bridge = SyncIoBridge::new(stream);
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(bridge);
-    let header = csv
-        .headers()
-        .with_context(|| format!("{name}: cannot read the header"))?
-        .clone();
-    let columns = Columns::from_header(&header).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+/// and rejects. Returns the rows read and the days the file covers.
+fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Result<(u64, Vec<NaiveDate>)> {
+    let (mut csv, columns) = columns::open(SyncIoBridge::new(stream), &name)?;
     let mut rec = csv::ByteRecord::new();
     let mut years: BTreeMap<i32, (BytesMut, u64)> = BTreeMap::new();
+    let mut rows_per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
     let (mut rejects, mut read) = (Vec::new(), 0u64);
     let send = |batch: Batch| {
         tx.blocking_send(batch)
@@ -162,6 +179,7 @@ fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Resul
                 read += 1;
                 match columns.parse(&rec) {
                     Ok(f) => {
+                        *rows_per_day.entry(f.date).or_default() += 1;
                         let year = f.date.year();
                         let (buf, rows) = years
                             .entry(year)
@@ -210,11 +228,11 @@ fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Resul
         }
     }
     send(Batch::Rejects(rejects))?;
-    Ok(read)
+    Ok((read, covered_days(&rows_per_day).collect()))
 }
 
 /// Options of `loader load`.
-pub struct LoadOptions {
+pub(crate) struct LoadOptions {
     pub sources: Vec<String>,
     pub endpoint_url: Option<String>,
     pub max_reject_ratio: f64,
@@ -222,7 +240,7 @@ pub struct LoadOptions {
 }
 
 /// Runs a whole load; see the module documentation.
-pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Result<Summary> {
+pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Result<Summary> {
     let start = Instant::now();
     let config = pg::config()?;
     let main = pg::connect(&config).await?;
@@ -233,6 +251,7 @@ pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Resul
     let bytes = Arc::new(AtomicU64::new(0));
     let mut stages: BTreeMap<i32, Stage> = BTreeMap::new();
     let mut rejects: Vec<Reject> = Vec::new();
+    let mut covered: BTreeMap<i32, BTreeSet<NaiveDate>> = BTreeMap::new();
     let mut summary = Summary {
         files: sources.len(),
         ..Summary::default()
@@ -262,7 +281,11 @@ pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Resul
                 }
                 progress.set_position(summary.loaded + rejects.len() as u64);
             }
-            summary.rows_read += parser.await.context("parser thread")??;
+            let (read, days) = parser.await.context("parser thread")??;
+            summary.rows_read += read;
+            for day in days {
+                covered.entry(day.year()).or_default().insert(day);
+            }
         }
         Ok(())
     }
@@ -274,13 +297,13 @@ pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Resul
     let outcome = match result {
         Err(e) => Err(e),
         Ok(()) if summary.rows_read > 0 && summary.rejected as f64 / summary.rows_read as f64 > opts.max_reject_ratio => {
-            Err(anyhow::anyhow!(
+            Err(anyhow::Error::new(crate::Refused(format!(
                 "{} of {} rows rejected ({:.2} %, above --max-reject-ratio {:.2} %); nothing replaced, rejects kept in flight_rejects",
                 summary.rejected,
                 summary.rows_read,
                 100.0 * summary.rejected as f64 / summary.rows_read as f64,
                 100.0 * opts.max_reject_ratio
-            ))
+            ))))
         }
         Ok(()) => Ok(()),
     };
@@ -294,7 +317,7 @@ pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Resul
             for (year, client) in &finished {
                 prepare(client, *year).await?;
             }
-            swap_in(&main, &summary.years, &files, &rejects).await?;
+            swap_in(&main, &mut summary, &files, &covered, &rejects).await?;
             drop(finished); // releases the per-year locks
         }
         Err(e) => {
@@ -321,34 +344,30 @@ pub async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Resul
     Ok(summary)
 }
 
-/// The atomic part: every loaded year replaces its partition, and the
-/// rejects are recorded, in one transaction.
-async fn swap_in(client: &Client, years: &[i32], files: &[String], rejects: &[Reject]) -> Result<()> {
+/// The atomic part, in one transaction: every loaded year is put in place
+/// (swapped in whole, or merged over the covered days and the same files'
+/// rows), and the rejects are recorded.
+async fn swap_in(
+    client: &Client,
+    summary: &mut Summary,
+    files: &[String],
+    covered: &BTreeMap<i32, BTreeSet<NaiveDate>>,
+    rejects: &[Reject],
+) -> Result<()> {
     client.batch_execute("BEGIN").await?;
     let result: Result<()> = async {
-        for &year in years {
-            let (live, table) = (format!("flights_y{year}"), staging(year));
-            let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
-            client
-                .batch_execute(&format!(
-                    "LOCK TABLE flights IN ACCESS EXCLUSIVE MODE;
-                     DO $$ BEGIN
-                         IF to_regclass('{live}') IS NOT NULL THEN
-                             ALTER TABLE flights DETACH PARTITION {live};
-                             DROP TABLE {live};
-                         END IF;
-                     END $$;
-                     ALTER TABLE {table} RENAME TO {live};
-                     ALTER TABLE flights ATTACH PARTITION {live} FOR VALUES FROM ('{from}') TO ('{to}');
-                     -- Under the extension's roles, every writer may replace it next time.
-                     DO $$ BEGIN
-                         IF to_regrole('airline_writer') IS NOT NULL AND pg_has_role('airline_writer', 'MEMBER') THEN
-                             ALTER TABLE {live} OWNER TO airline_writer;
-                         END IF;
-                     END $$;"
-                ))
-                .await
-                .with_context(|| format!("swapping in {year}"))?;
+        for &year in &summary.years.clone() {
+            let days: Vec<NaiveDate> = covered
+                .get(&year)
+                .map(|d| d.iter().copied().collect())
+                .unwrap_or_default();
+            if covers_every_day(client, year, &days).await? {
+                swap(client, year).await?;
+                summary.swapped.push(year);
+            } else {
+                merge(client, year, &days, files).await?;
+                summary.merged.push(year);
+            }
         }
         record_rejects(client, files, rejects).await
     }
@@ -360,6 +379,75 @@ async fn swap_in(client: &Client, years: &[i32], files: &[String], rejects: &[Re
             Err(e)
         }
     }
+}
+
+/// Whether `days` include every day the year's partition has (true when
+/// it has none or does not exist).
+async fn covers_every_day(client: &Client, year: i32, days: &[NaiveDate]) -> Result<bool> {
+    let live = format!("flights_y{year}");
+    let exists: bool = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&live])
+        .await?
+        .get(0);
+    if !exists {
+        return Ok(true);
+    }
+    let row = client
+        .query_one(
+            &format!(
+                "SELECT NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT fl_date FROM {live}) d
+                                    WHERE NOT (d.fl_date = ANY ($1)))"
+            ),
+            &[&days],
+        )
+        .await
+        .with_context(|| format!("reading the days of {live}"))?;
+    Ok(row.get(0))
+}
+
+/// The whole year: the staging table becomes the year's partition.
+async fn swap(client: &Client, year: i32) -> Result<()> {
+    let (live, table) = (format!("flights_y{year}"), staging(year));
+    let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
+    client
+        .batch_execute(&format!(
+            "LOCK TABLE flights IN ACCESS EXCLUSIVE MODE;
+             DO $$ BEGIN
+                 IF to_regclass('{live}') IS NOT NULL THEN
+                     ALTER TABLE flights DETACH PARTITION {live};
+                     DROP TABLE {live};
+                 END IF;
+             END $$;
+             ALTER TABLE {table} RENAME TO {live};
+             ALTER TABLE flights ATTACH PARTITION {live} FOR VALUES FROM ('{from}') TO ('{to}');
+             -- Under the extension's roles, every writer may replace it next time.
+             DO $$ BEGIN
+                 IF to_regrole('airline_writer') IS NOT NULL AND pg_has_role('airline_writer', 'MEMBER') THEN
+                     ALTER TABLE {live} OWNER TO airline_writer;
+                 END IF;
+             END $$;"
+        ))
+        .await
+        .with_context(|| format!("swapping in {year}"))
+}
+
+/// Part of a year: the covered days and the rows of the same files are
+/// replaced by the staged rows; readers see the old rows until the commit.
+async fn merge(client: &Client, year: i32, days: &[NaiveDate], files: &[String]) -> Result<()> {
+    let (live, table) = (format!("flights_y{year}"), staging(year));
+    client
+        .execute(
+            &format!("DELETE FROM {live} WHERE fl_date = ANY ($1) OR source_file = ANY ($2)"),
+            &[&days, &files],
+        )
+        .await
+        .with_context(|| format!("replacing the covered days of {year}"))?;
+    client
+        .batch_execute(&format!(
+            "INSERT INTO {live} SELECT * FROM {table}; DROP TABLE {table};"
+        ))
+        .await
+        .with_context(|| format!("adding the rows of {year}"))
 }
 
 /// Replaces the rejects recorded for these files by this run's.
@@ -383,4 +471,31 @@ async fn record_rejects(client: &Client, files: &[String], rejects: &[Reject]) -
     }
     writer.finish().await.context("recording rejects")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2013, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_stray_row_covers_nothing_and_quiet_days_are_covered() {
+        let mut rows: BTreeMap<NaiveDate, u64> = (1..=28).map(|d| (day(2, d), 1000)).collect();
+        rows.insert(day(2, 14), 300); // a quiet day still counts
+        rows.insert(NaiveDate::from_ymd_opt(2014, 7, 4).unwrap(), 1); // a stray row
+        let covered: Vec<NaiveDate> = covered_days(&rows).collect();
+        assert_eq!(covered.len(), 28);
+        assert!(covered.iter().all(|d| d.year() == 2013));
+        assert!(covered.contains(&day(2, 14)));
+    }
+
+    #[test]
+    fn a_single_day_file_covers_its_day() {
+        let rows = BTreeMap::from([(day(3, 1), 17)]);
+        assert_eq!(covered_days(&rows).collect::<Vec<_>>(), [day(3, 1)]);
+        assert_eq!(covered_days(&BTreeMap::new()).count(), 0);
+    }
 }

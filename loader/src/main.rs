@@ -1,6 +1,9 @@
 //! `loader`: streams raw flight CSVs from S3 or local files into Postgres,
 //! runs the anomaly detection client-side where the extension cannot be
 //! installed, and generates synthetic years for benchmarks.
+//!
+//! Exit status: 0 done, 1 failed (S3, the database, a file that cannot be
+//! read), 2 refused (bad arguments or input: see [`Refused`]).
 
 mod columns;
 mod copy;
@@ -11,6 +14,7 @@ mod pg;
 mod plot;
 mod source;
 
+use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -114,10 +118,10 @@ struct S3Args {
 #[derive(Args)]
 struct ModelArgs {
     /// ARIMA order p,d,q.
-    #[arg(long, default_value = "5,1,1")]
+    #[arg(long, default_value_t = DetectOptions::default().order)]
     order: Order,
     /// Prediction interval level.
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = DetectOptions::default().level)]
     level: f64,
     /// Choose the order per airport by walk-forward grid search.
     #[arg(long)]
@@ -126,12 +130,12 @@ struct ModelArgs {
 
 impl ModelArgs {
     fn options(&self) -> Result<DetectOptions> {
-        self.order.validate()?;
-        anyhow::ensure!(
-            self.level > 0.0 && self.level < 1.0,
-            "--level must be between 0 and 1, got {}",
-            self.level
-        );
+        if let Err(e) = self.order.validate() {
+            refuse!("--order: {e}");
+        }
+        if let Err(e) = arima::check_level(self.level) {
+            refuse!("--level: {e}");
+        }
         Ok(DetectOptions {
             order: self.order,
             level: self.level,
@@ -139,6 +143,28 @@ impl ModelArgs {
         })
     }
 }
+
+/// An error that refuses the input (bad arguments, a file missing a
+/// required column, too many malformed rows) rather than a failure of the
+/// run: the loader exits with 2 for it, with 1 for any other error.
+#[derive(Debug)]
+pub(crate) struct Refused(pub(crate) String);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// `Err(Refused)` with a formatted message.
+macro_rules! refuse {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::Refused(format!($($arg)*))))
+    };
+}
+pub(crate) use refuse;
 
 fn progress(json: bool) -> indicatif::ProgressBar {
     if json {
@@ -190,10 +216,9 @@ async fn run(cli: Cli) -> Result<()> {
             models,
             s3,
         } => {
-            anyhow::ensure!(
-                input.is_empty() || out.is_some() || models.is_some(),
-                "--input needs --out (and/or --models)"
-            );
+            if !input.is_empty() && out.is_none() && models.is_none() {
+                refuse!("--input needs --out (and/or --models)");
+            }
             let args = detect::DetectArgs {
                 year,
                 opts: model.options()?,
@@ -262,7 +287,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("loader: {e:#}");
-            ExitCode::FAILURE
+            if e.downcast_ref::<Refused>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -1,16 +1,11 @@
-//! The Postgres side: connecting, the schema, and the statements shared
-//! with the extension (`sql/*.sql`).
+//! The Postgres side: connecting and the schema. The statements shared
+//! with the extension are in the `summary` crate.
 
 use anyhow::{anyhow, bail, Context, Result};
 use tokio_postgres::{Client, Config, NoTls};
 
-pub const SCHEMA_SQL: &str = include_str!("../../sql/schema.sql");
-pub const DAILY_SQL: &str = include_str!("../../sql/daily.sql");
-pub const UPSERT_SUMMARY_SQL: &str = include_str!("../../sql/upsert_summary.sql");
-pub const UPSERT_MODEL_SQL: &str = include_str!("../../sql/upsert_model.sql");
-
 /// Connection settings from `DATABASE_URL`, else the usual `PG*` variables.
-pub fn config() -> Result<Config> {
+pub(crate) fn config() -> Result<Config> {
     if let Ok(url) = std::env::var("DATABASE_URL") {
         return url
             .parse()
@@ -38,7 +33,7 @@ pub fn config() -> Result<Config> {
 }
 
 /// A new connection, its driver task spawned.
-pub async fn connect(config: &Config) -> Result<Client> {
+pub(crate) async fn connect(config: &Config) -> Result<Client> {
     let (client, conn) = config.connect(NoTls).await.map_err(|e| {
         let hosts: Vec<String> = config.get_hosts().iter().map(|h| format!("{h:?}")).collect();
         anyhow!(
@@ -56,7 +51,7 @@ pub async fn connect(config: &Config) -> Result<Client> {
 }
 
 /// Refuses to start when the schema is not installed.
-pub async fn require_schema(client: &Client) -> Result<()> {
+pub(crate) async fn require_schema(client: &Client) -> Result<()> {
     let row = client
         .query_one("SELECT to_regclass('flights') IS NOT NULL", &[])
         .await?;
@@ -68,13 +63,13 @@ pub async fn require_schema(client: &Client) -> Result<()> {
 
 /// Installs the plain-SQL schema (no extension needed) into the
 /// connection's current schema, which takes the place of `@extschema@`.
-pub async fn install_schema(client: &Client) -> Result<()> {
+pub(crate) async fn install_schema(client: &Client) -> Result<()> {
     let row = client.query_one("SELECT quote_ident(current_schema())", &[]).await?;
     let Some(schema) = row.get::<_, Option<String>>(0) else {
         bail!("no current schema: set search_path to the schema to install into");
     };
     client
-        .batch_execute(&SCHEMA_SQL.replace("@extschema@", &schema))
+        .batch_execute(&summary::sql::schema_in(&schema))
         .await
         .context("installing the schema")
 }

@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
 
 /// One file to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     S3 { bucket: String, key: String },
     Local(PathBuf),
 }
@@ -31,25 +31,25 @@ impl fmt::Display for Source {
 }
 
 /// A stream to read a source through, decompressed.
-pub type Stream = Pin<Box<dyn AsyncRead + Send>>;
+pub(crate) type Stream = Pin<Box<dyn AsyncRead + Send>>;
 
 /// The S3 client, built once, on first use: credentials from the standard
 /// AWS chain, `--endpoint-url` / `AWS_ENDPOINT_URL` for S3-compatible
 /// stores (path-style addressing), retries with exponential backoff.
-pub struct S3 {
+pub(crate) struct S3 {
     endpoint_url: Option<String>,
     client: tokio::sync::OnceCell<aws_sdk_s3::Client>,
 }
 
 impl S3 {
-    pub fn new(endpoint_url: Option<String>) -> Self {
+    pub(crate) fn new(endpoint_url: Option<String>) -> Self {
         S3 {
             endpoint_url,
             client: tokio::sync::OnceCell::new(),
         }
     }
 
-    pub async fn client(&self) -> &aws_sdk_s3::Client {
+    pub(crate) async fn client(&self) -> &aws_sdk_s3::Client {
         self.client
             .get_or_init(|| async {
                 let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -73,7 +73,7 @@ impl S3 {
 
 /// One clear line for an S3 failure: the service's code and message when
 /// it answered, else the transport error.
-pub fn s3_error<E>(what: &str, e: aws_sdk_s3::error::SdkError<E>) -> anyhow::Error
+pub(crate) fn s3_error<E>(what: &str, e: aws_sdk_s3::error::SdkError<E>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -87,7 +87,7 @@ where
 }
 
 /// Expands the command line's sources into files, in a stable order.
-pub async fn expand(specs: &[String], s3: &S3) -> Result<Vec<Source>> {
+pub(crate) async fn expand(specs: &[String], s3: &S3) -> Result<Vec<Source>> {
     let mut out = Vec::new();
     for spec in specs {
         if let Some(rest) = spec.strip_prefix("s3://") {
@@ -189,7 +189,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for Counting<R> {
 }
 
 /// Opens a source for streaming, decompressing gzip or zstd by their magic bytes.
-pub async fn open(src: &Source, s3: &S3, bytes: Arc<AtomicU64>) -> Result<Stream> {
+pub(crate) async fn open(src: &Source, s3: &S3, bytes: Arc<AtomicU64>) -> Result<Stream> {
     let raw: Pin<Box<dyn AsyncRead + Send>> = match src {
         Source::Local(path) => Box::pin(
             tokio::fs::File::open(path)

@@ -1,5 +1,5 @@
-//! `loader plot`: the two pictures of the old system, per airport and
-//! year, rendered from `airport_daily_summary` with plotters:
+//! The two pictures of the old system for one airport-year, rendered with
+//! plotters:
 //! `daily_average_delay_departure.png` (observed mean as points, red on
 //! anomalies, the predicted line and the shaded band) and
 //! `daily_flights.png` (daily flights as bars, red on anomalies).
@@ -7,51 +7,34 @@
 //! Red is used for anomalies only: a picture has red pixels exactly when
 //! its year has anomalies.
 
-use std::path::PathBuf;
-
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use chrono::{Days, NaiveDate};
 use plotters::prelude::*;
-use rayon::prelude::*;
-use serde::Serialize;
+use summary::SummaryRow;
 
-use crate::pg;
-use crate::source::S3;
-
-pub const WIDTH: u32 = 1200;
-pub const HEIGHT: u32 = 600;
+pub(super) const WIDTH: u32 = 1200;
+pub(super) const HEIGHT: u32 = 600;
 /// The anomaly colour; nothing else is drawn in it.
-pub const ANOMALY: RGBColor = RGBColor(214, 39, 40);
+pub(super) const ANOMALY: RGBColor = RGBColor(214, 39, 40);
 const NORMAL: RGBColor = RGBColor(31, 119, 180);
 const BAND: RGBColor = RGBColor(174, 199, 232);
 const PREDICTED: RGBColor = RGBColor(60, 60, 60);
-const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
-/// One day of an airport's year, as `airport_daily_summary` holds it.
+/// An airport's year: its summary rows in date order, and the order and
+/// level of its model (from `airport_models`), if it has one.
 #[derive(Debug, Clone)]
-pub struct Day {
-    pub date: NaiveDate,
-    pub mean_delay: f64,
-    pub flights: i64,
-    pub anomaly: Option<bool>,
-    pub pred: Option<f64>,
-    pub lower: Option<f64>,
-    pub upper: Option<f64>,
-}
-
-/// An airport's year and the order of its model, if it has one.
-#[derive(Debug, Clone)]
-pub struct AirportYear {
+pub(crate) struct AirportYear {
     pub origin: String,
     pub year: i32,
     pub order: Option<(i32, i32, i32)>,
     pub level: f64,
-    pub days: Vec<Day>,
+    pub days: Vec<SummaryRow>,
 }
 
 impl AirportYear {
     fn has_anomalies(&self) -> bool {
-        self.days.iter().any(|d| d.anomaly == Some(true))
+        self.days.iter().any(|d| d.dep_delay_anomaly == Some(true))
     }
 }
 
@@ -140,7 +123,14 @@ where
     let values = a
         .days
         .iter()
-        .flat_map(|d| [Some(d.mean_delay), d.pred, d.lower, d.upper])
+        .flat_map(|d| {
+            [
+                Some(d.average_dep_delay),
+                d.dep_delay_pred,
+                d.dep_delay_lower_ci,
+                d.dep_delay_higher_ci,
+            ]
+        })
         .flatten();
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
     let pad = ((hi - lo) * 0.05).max(1.0);
@@ -148,7 +138,7 @@ where
     let band: Vec<(NaiveDate, f64, f64)> = a
         .days
         .iter()
-        .filter_map(|d| Some((d.date, d.lower?, d.upper?)))
+        .filter_map(|d| Some((d.date, d.dep_delay_lower_ci?, d.dep_delay_higher_ci?)))
         .collect();
     if !band.is_empty() {
         let outline: Vec<(NaiveDate, f64)> = band
@@ -163,7 +153,7 @@ where
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], BAND.filled()));
         chart
             .draw_series(LineSeries::new(
-                a.days.iter().filter_map(|d| Some((d.date, d.pred?))),
+                a.days.iter().filter_map(|d| Some((d.date, d.dep_delay_pred?))),
                 PREDICTED.stroke_width(2),
             ))
             .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -173,8 +163,8 @@ where
     let points = |flag: bool, colour: RGBColor| {
         a.days
             .iter()
-            .filter(move |d| d.anomaly.unwrap_or(false) == flag)
-            .map(move |d| Circle::new((d.date, d.mean_delay), 3, colour.filled()))
+            .filter(move |d| d.dep_delay_anomaly.unwrap_or(false) == flag)
+            .map(move |d| Circle::new((d.date, d.average_dep_delay), 3, colour.filled()))
     };
     chart
         .draw_series(points(false, NORMAL))
@@ -203,7 +193,7 @@ where
     let bars = |flag: bool, colour: RGBColor| {
         a.days
             .iter()
-            .filter(move |d| d.anomaly.unwrap_or(false) == flag)
+            .filter(move |d| d.dep_delay_anomaly.unwrap_or(false) == flag)
             .map(move |d| Rectangle::new([(d.date, 0), (d.date + Days::new(1), d.flights)], colour.filled()))
     };
     chart
@@ -223,7 +213,7 @@ where
 
 /// The two pictures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Chart {
+pub(crate) enum Chart {
     /// `daily_average_delay_departure`: observed vs predicted with the band.
     Delay,
     /// `daily_flights`: flights as bars.
@@ -231,9 +221,9 @@ pub enum Chart {
 }
 
 impl Chart {
-    pub const ALL: [Chart; 2] = [Chart::Delay, Chart::Flights];
+    pub(crate) const ALL: [Chart; 2] = [Chart::Delay, Chart::Flights];
 
-    pub fn file_stem(self) -> &'static str {
+    pub(crate) fn file_stem(self) -> &'static str {
         match self {
             Chart::Delay => "daily_average_delay_departure",
             Chart::Flights => "daily_flights",
@@ -252,7 +242,7 @@ impl Chart {
 }
 
 /// Renders one chart to PNG bytes (deterministic: same data, same bytes).
-pub fn png(chart: Chart, a: &AirportYear) -> Result<Vec<u8>> {
+pub(crate) fn png(chart: Chart, a: &AirportYear) -> Result<Vec<u8>> {
     register_font();
     let mut rgb = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
     chart.draw(
@@ -268,7 +258,7 @@ pub fn png(chart: Chart, a: &AirportYear) -> Result<Vec<u8>> {
 }
 
 /// Renders one chart to SVG text.
-pub fn svg(chart: Chart, a: &AirportYear) -> Result<String> {
+pub(crate) fn svg(chart: Chart, a: &AirportYear) -> Result<String> {
     register_font();
     let mut out = String::new();
     chart.draw(
@@ -276,145 +266,6 @@ pub fn svg(chart: Chart, a: &AirportYear) -> Result<String> {
         a,
     )?;
     Ok(out)
-}
-
-pub struct PlotArgs {
-    pub year: i32,
-    pub airports: Vec<String>,
-    pub out: String,
-    pub svg: bool,
-    pub endpoint_url: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct PlotSummary {
-    pub airports: usize,
-    pub files: usize,
-    pub seconds: f64,
-}
-
-const SERIES_SQL: &str = "
-    SELECT s.origin_airport, s.date, s.average_dep_delay, s.flights, s.dep_delay_anomaly,
-           s.dep_delay_pred, s.dep_delay_lower_ci, s.dep_delay_higher_ci, m.p, m.d, m.q, m.level
-    FROM airport_daily_summary s
-    LEFT JOIN airport_models m ON m.origin_airport = s.origin_airport AND m.year = $1
-    WHERE s.date >= make_date($1, 1, 1) AND s.date < make_date($1 + 1, 1, 1)
-      AND s.average_dep_delay IS NOT NULL
-      AND (cardinality($2::text[]) = 0 OR s.origin_airport = ANY ($2::text[]))
-    ORDER BY s.origin_airport, s.date";
-
-async fn read_years(args: &PlotArgs) -> Result<Vec<AirportYear>> {
-    let client = pg::connect(&pg::config()?).await?;
-    pg::require_schema(&client).await?;
-    let rows = client
-        .query(SERIES_SQL, &[&args.year, &args.airports])
-        .await
-        .context("reading airport_daily_summary")?;
-    let mut out: Vec<AirportYear> = Vec::new();
-    for r in rows {
-        let origin: String = r.get(0);
-        if out.last().is_none_or(|a| a.origin != origin) {
-            let order = match (
-                r.get::<_, Option<i32>>(8),
-                r.get::<_, Option<i32>>(9),
-                r.get::<_, Option<i32>>(10),
-            ) {
-                (Some(p), Some(d), Some(q)) => Some((p, d, q)),
-                _ => None,
-            };
-            let level = r.get::<_, Option<f64>>(11).unwrap_or(0.8);
-            out.push(AirportYear {
-                origin,
-                year: args.year,
-                order,
-                level,
-                days: Vec::new(),
-            });
-        }
-        out.last_mut().expect("pushed above").days.push(Day {
-            date: r.get(1),
-            mean_delay: r.get(2),
-            flights: r.get(3),
-            anomaly: r.get(4),
-            pred: r.get(5),
-            lower: r.get(6),
-            upper: r.get(7),
-        });
-    }
-    if out.is_empty() {
-        bail!(
-            "no summary rows for {} (run refresh_year or loader detect first)",
-            args.year
-        );
-    }
-    Ok(out)
-}
-
-/// Renders every airport-year (in parallel) and writes the files to a
-/// directory or an S3 prefix, as `{year}/{origin}/{chart}.png`.
-pub async fn run(args: &PlotArgs) -> Result<PlotSummary> {
-    let start = std::time::Instant::now();
-    let years = read_years(args).await?;
-    let svg_too = args.svg;
-    let files: Vec<(String, Vec<u8>)> = tokio::task::spawn_blocking(move || {
-        years
-            .par_iter()
-            .map(|a| -> Result<Vec<(String, Vec<u8>)>> {
-                let dir = format!("{}/{}", a.year, a.origin);
-                let mut f = Vec::new();
-                for chart in Chart::ALL {
-                    f.push((format!("{dir}/{}.png", chart.file_stem()), png(chart, a)?));
-                    if svg_too {
-                        f.push((format!("{dir}/{}.svg", chart.file_stem()), svg(chart, a)?.into_bytes()));
-                    }
-                }
-                Ok(f)
-            })
-            .collect::<Result<Vec<_>>>()
-            .map(|v| v.into_iter().flatten().collect())
-    })
-    .await??;
-    let airports = files.len() / if args.svg { 4 } else { 2 };
-    if let Some(rest) = args.out.strip_prefix("s3://") {
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let s3 = S3::new(args.endpoint_url.clone());
-        let client = s3.client().await;
-        for (key, bytes) in &files {
-            let key = format!(
-                "{}{key}",
-                if prefix.is_empty() || prefix.ends_with('/') {
-                    prefix.to_string()
-                } else {
-                    format!("{prefix}/")
-                }
-            );
-            let content_type = if key.ends_with(".svg") {
-                "image/svg+xml"
-            } else {
-                "image/png"
-            };
-            client
-                .put_object()
-                .bucket(bucket)
-                .key(&key)
-                .content_type(content_type)
-                .body(bytes.clone().into())
-                .send()
-                .await
-                .map_err(|e| crate::source::s3_error(&format!("s3://{bucket}/{key}"), e))?;
-        }
-    } else {
-        for (name, bytes) in &files {
-            let path = PathBuf::from(&args.out).join(name);
-            std::fs::create_dir_all(path.parent().expect("has a parent"))?;
-            std::fs::write(&path, bytes).with_context(|| format!("{}: cannot write", path.display()))?;
-        }
-    }
-    Ok(PlotSummary {
-        airports,
-        files: files.len(),
-        seconds: start.elapsed().as_secs_f64(),
-    })
 }
 
 #[cfg(test)]
@@ -427,14 +278,15 @@ mod tests {
         let days = (0..365)
             .map(|i| {
                 let mean = 10.0 + 8.0 * ((i as f64) / 9.0).sin();
-                Day {
+                SummaryRow {
                     date: first + Days::new(i),
-                    mean_delay: if anomalies && i % 50 == 7 { mean + 60.0 } else { mean },
+                    origin_airport: "JFK".into(),
+                    average_dep_delay: if anomalies && i % 50 == 7 { mean + 60.0 } else { mean },
                     flights: 300 + (i as i64 % 7) * 20,
-                    anomaly: Some(anomalies && i % 50 == 7),
-                    pred: Some(mean),
-                    lower: Some(mean - 12.0),
-                    upper: Some(mean + 12.0),
+                    dep_delay_anomaly: Some(anomalies && i % 50 == 7),
+                    dep_delay_pred: Some(mean),
+                    dep_delay_lower_ci: Some(mean - 12.0),
+                    dep_delay_higher_ci: Some(mean + 12.0),
                 }
             })
             .collect();

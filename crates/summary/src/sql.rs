@@ -1,0 +1,35 @@
+//! The SQL the extension and the loader share, each statement included
+//! once from `sql/`. Rows go in and come out as JSON, by column name.
+
+/// The plain schema (tables, view, `flights_partition`), with
+/// `@extschema@` where its schema goes: see [`schema_in`].
+pub const SCHEMA: &str = include_str!("../../../sql/schema.sql");
+
+/// The year's daily series, as a JSON array of [`crate::DayPoint`]s
+/// (`$1` year, `$2` origin or NULL for every origin).
+pub const DAILY: &str = include_str!("../../../sql/daily.sql");
+
+/// Upserts [`crate::ModelRow`]s (`$1` a JSON array of them).
+pub const UPSERT_MODEL: &str = include_str!("../../../sql/upsert_model.sql");
+
+/// Upserts a year's [`crate::SummaryRow`]s (`$1` year, `$2` a JSON array
+/// of them, `$3` the airports whose days may be removed, NULL for all).
+pub const UPSERT_SUMMARY: &str = include_str!("../../../sql/upsert_summary.sql");
+
+/// The stored [`crate::ModelRow`] of an airport-year as JSON (`$1` origin,
+/// `$2` year).
+pub const STORED_MODEL: &str = include_str!("../../../sql/stored_model.sql");
+
+/// The plain schema for installing into `schema` (a quoted identifier)
+/// without the extension.
+pub fn schema_in(schema: &str) -> String {
+    SCHEMA.replace("@extschema@", schema)
+}
+
+/// The [`crate::SummaryRow`]s of a year as a JSON array (`$1` year, `$2`
+/// airports, empty for all).
+pub const YEAR_SUMMARY: &str = include_str!("../../../sql/year_summary.sql");
+
+/// The [`crate::ModelRow`]s of a year as a JSON array (`$1` year, `$2`
+/// airports, empty for all).
+pub const YEAR_MODELS: &str = include_str!("../../../sql/year_models.sql");

@@ -1,0 +1,87 @@
+//! Where `detect` gets its daily series: the database (with the
+//! extension's own query) or raw flight files.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use chrono::{Datelike, NaiveDate};
+use summary::{sql, DailySeries, DayPoint};
+use tokio_util::io::SyncIoBridge;
+
+use crate::pg;
+use crate::source::{self, S3};
+
+/// The year's series from `flights`, with the query `refresh_year` runs.
+pub(super) async fn from_database(year: Option<i32>) -> Result<Vec<DailySeries>> {
+    let Some(year) = year else {
+        bail!("--year is required when reading from the database")
+    };
+    let client = pg::connect(&pg::config()?).await?;
+    pg::require_schema(&client).await?;
+    let row = client
+        .query_one(sql::DAILY, &[&year, &None::<String>])
+        .await
+        .context("reading daily series")?;
+    let series = DailySeries::from_json(row.get::<_, Option<&str>>(0)).context("reading daily series")?;
+    if series.is_empty() {
+        bail!("no flights dated {year}: load the year first");
+    }
+    Ok(series)
+}
+
+/// (origin, date) → (sum of delays, count), ordered so series come out sorted.
+type DaySums = BTreeMap<(String, NaiveDate), (f64, i64)>;
+
+/// Daily series from raw flight files: the same rule as the query (finite,
+/// non-null delays only), per origin and year; only `year` if given.
+pub(super) async fn from_files(
+    inputs: &[String],
+    year: Option<i32>,
+    endpoint_url: Option<String>,
+) -> Result<Vec<DailySeries>> {
+    let s3 = S3::new(endpoint_url);
+    let sources = source::expand(inputs, &s3).await?;
+    let mut days = DaySums::new();
+    for src in &sources {
+        let stream = source::open(src, &s3, Arc::new(AtomicU64::new(0))).await?;
+        let name = src.to_string();
+        let partial = tokio::task::spawn_blocking(move || sum_days(SyncIoBridge::new(stream), &name)).await??;
+        for (k, (s, n)) in partial {
+            let e = days.entry(k).or_default();
+            e.0 += s;
+            e.1 += n;
+        }
+    }
+    let points = days
+        .into_iter()
+        .filter(|((_, date), _)| year.is_none_or(|y| y == date.year()))
+        .map(|((origin, date), (sum, n))| DayPoint {
+            origin,
+            date,
+            mean_delay: sum / n as f64,
+            flights: n,
+        });
+    Ok(DailySeries::group(points))
+}
+
+/// One file's delay sums per airport-day.
+fn sum_days(reader: impl std::io::Read, name: &str) -> Result<DaySums> {
+    let (mut csv, columns) = crate::columns::open(reader, name)?;
+    let mut acc = DaySums::new();
+    let mut rec = csv::ByteRecord::new();
+    while csv
+        .read_byte_record(&mut rec)
+        .with_context(|| format!("{name}: read failed"))?
+    {
+        // Malformed rows are skipped here as the load would reject them.
+        let Ok(f) = columns.parse(&rec) else { continue };
+        if let Some(delay) = f.dep_delay {
+            let e = acc.entry((f.origin, f.date)).or_default();
+            e.0 += delay;
+            e.1 += 1;
+        }
+    }
+    Ok(acc)
+}
