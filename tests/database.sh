@@ -17,13 +17,9 @@ source scripts/pg.sh
 source tests/lib.sh
 
 DIR=$PWD/target/db-test
-PORT=${DB_TEST_PORT:-54335}
 LOADER=$PWD/target/release/loader
-rm -rf "$DIR"
-pg_start "$DIR/pg" "$PORT"
-trap 'pg_stop "$DIR/pg"' EXIT
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=airline SERVER_LOG=$DIR/pg/server.log
-export PGOPTIONS="-c client_min_messages=warning"
+test_cluster "$DIR" "${DB_TEST_PORT:-54335}"
+export PGDATABASE=airline
 
 sql -d postgres -c "CREATE DATABASE airline"
 sql -c "CREATE EXTENSION airline_anomalies"

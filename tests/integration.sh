@@ -8,13 +8,9 @@ cd "$(dirname "$0")/.."
 source scripts/pg.sh
 source tests/lib.sh
 
-DIR=$PWD/target/it-pgdata
-PORT=${IT_PORT:-54329}
-rm -rf "$DIR"
-pg_start "$DIR" "$PORT" -c shared_preload_libraries=pg_cron -c cron.database_name=postgres \
+DIR=$PWD/target/it-test
+test_cluster "$DIR" "${IT_PORT:-54329}" -c shared_preload_libraries=pg_cron -c cron.database_name=postgres \
     -c cron.use_background_workers=on -c max_worker_processes=16
-trap 'pg_stop "$DIR"' EXIT
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres SERVER_LOG=$DIR/server.log
 
 # One flight a day at EWR, JFK and LGA in 2013, delay = the real daily mean.
 python3 - > "$DIR/flights.csv" <<'PY'

@@ -36,3 +36,18 @@ $$;
 SELECT line FROM digests ORDER BY line;
 SQL
 }
+
+# test_cluster DIR PORT [postgres -c settings...]: a fresh cluster in
+# DIR/pg on 127.0.0.1:PORT, stopped when the script exits, with PG* set
+# for it (user and database postgres; notices below warnings hidden) and
+# SERVER_LOG set.
+test_cluster() {
+    local dir=$1 port=$2
+    shift 2
+    rm -rf "$dir"
+    pg_start "$dir/pg" "$port" "$@"
+    # shellcheck disable=SC2064 # the directory is fixed now, on purpose
+    trap "pg_stop '$dir/pg'" EXIT
+    export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=postgres SERVER_LOG=$dir/pg/server.log
+    export PGOPTIONS="-c client_min_messages=warning"
+}

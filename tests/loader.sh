@@ -7,30 +7,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
+source tests/lib.sh
 
 ROOT=$PWD/target/loader-test
-PORT=${LOADER_PG_PORT:-54333}
 S3_PORT=${LOADER_S3_PORT:-54334}
 LOADER=$PWD/target/release/loader
-rm -rf "$ROOT" && mkdir -p "$ROOT/s3/flights/raw" "$ROOT/files"
-pg_start "$ROOT/pg" "$PORT"
+test_cluster "$ROOT" "${LOADER_PG_PORT:-54333}"
+mkdir -p "$ROOT/s3/flights/raw" "$ROOT/files"
 s3s-fs --host 127.0.0.1 --port "$S3_PORT" --access-key test-key --secret-key test-secret "$ROOT/s3" >"$ROOT/s3.log" 2>&1 &
 S3_PID=$!
 trap 'kill $S3_PID 2>/dev/null; pg_stop "$ROOT/pg"' EXIT
 
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
 export AWS_ACCESS_KEY_ID=test-key AWS_SECRET_ACCESS_KEY=test-secret AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL=http://127.0.0.1:$S3_PORT AWS_EC2_METADATA_DISABLED=true
-sql() { psql -v ON_ERROR_STOP=1 -qAtX "$@"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok: $*"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
-# expect_error MESSAGE COMMAND...: the command fails and says MESSAGE.
+# expect_error STATUS MESSAGE COMMAND...: the command exits with STATUS
+# (1 failed, 2 refused) and says MESSAGE.
 expect_error() {
-    local msg=$1; shift
+    local want=$1 msg=$2; shift 2
     local out rc=0
     out=$("$@" 2>&1) || rc=$?
-    [ "$rc" != 0 ] || fail "expected failure: $*"
+    [ "$rc" = "$want" ] || fail "expected exit status $want, got $rc: $*; said: $out"
     grep -qF -- "$msg" <<<"$out" || fail "expected '$msg' from: $*; got: $out"
 }
 flights() { sql -c "SELECT count(*) FROM flights WHERE fl_date >= make_date($1,1,1) AND fl_date < make_date($1+1,1,1)"; }
@@ -111,24 +108,77 @@ $LOADER load s3://flights/raw/2015.csv.gz --json >/dev/null
 [ "$(flights 2015)" = "$loaded" ] || fail "load after a kill"
 pass "kill -9 mid-load: previous year intact, next load fine"
 
+# 5b. What a run replaces is what its files cover (the bundled 2013 sample,
+#     split by month): monthly files add up, the same or a corrected month
+#     replaces that month, a stray row of another year wipes nothing, and a
+#     whole-year file replaces the year.
+python3 - data/sample/nycflights13-2013.csv.gz "$ROOT/files" <<'PY'
+import csv, gzip, sys
+out = sys.argv[2]
+rows = list(csv.reader(gzip.open(sys.argv[1], "rt", newline="")))
+header, body = rows[0], rows[1:]
+date = header.index("FL_DATE")
+delay = header.index("DEP_DELAY")
+def write(name, part):
+    with open(f"{out}/{name}", "w", newline="") as f:
+        csv.writer(f).writerows([header] + part)
+write("jan.csv", [r for r in body if r[date].startswith("2013-01")])
+write("feb.csv", [r for r in body if r[date].startswith("2013-02")])
+fixed = [list(r) for r in body if r[date].startswith("2013-02")]
+for r in fixed:
+    r[delay] = "1" if r[delay] else ""
+write("feb-corrected.csv", fixed)
+stray = [list(body[0])]
+stray[0][date] = "2015-06-01"
+write("mar-with-a-stray-2015-row.csv", [r for r in body if r[date].startswith("2013-03")] + stray)
+PY
+month() { sql -c "SELECT count(*) FROM flights WHERE fl_date >= '2013-$1-01' AND fl_date < '2013-$1-01'::date + interval '1 month'"; }
+out=$($LOADER load "$ROOT/files/jan.csv" --json)
+jan=$(($(wc -l <"$ROOT/files/jan.csv") - 1)); feb=$(($(wc -l <"$ROOT/files/feb.csv") - 1))
+[ "$(flights 2013)" = "$jan" ] && [ "$(json swapped <<<"$out")" = "[2013]" ] || fail "January alone: $(flights 2013) rows, $out"
+out=$($LOADER load "$ROOT/files/feb.csv" --json)
+[ "$(flights 2013)" = $((jan + feb)) ] && [ "$(json merged <<<"$out")" = "[2013]" ] || fail "February after January: $(flights 2013) rows, $out"
+before=$(sql -c "SELECT md5(string_agg(f::text, ',' ORDER BY f::text)) FROM flights f WHERE fl_date < '2014-01-01'")
+$LOADER load "$ROOT/files/feb.csv" >/dev/null 2>&1
+[ "$(sql -c "SELECT md5(string_agg(f::text, ',' ORDER BY f::text)) FROM flights f WHERE fl_date < '2014-01-01'")" = "$before" ] \
+    || fail "loading February again changed the rows"
+$LOADER load "$ROOT/files/feb-corrected.csv" >/dev/null 2>&1
+[ "$(month 01) $(month 02)" = "$jan $feb" ] || fail "corrected February: $(month 01) $(month 02)"
+[ "$(sql -c "SELECT count(*) FILTER (WHERE dep_delay <> 1) || ' ' || count(DISTINCT source_file) FROM flights WHERE fl_date >= '2013-02-01' AND fl_date < '2013-03-01'")" = "0 1" ] \
+    || fail "the corrected February did not replace the old one"
+before2015=$(flights 2015)
+out=$($LOADER load "$ROOT/files/mar-with-a-stray-2015-row.csv" --json)
+[ "$(flights 2015)" = $((before2015 + 1)) ] || fail "a stray 2015 row changed 2015 from $before2015 to $(flights 2015) rows"
+[ "$(json merged <<<"$out")" = "[2013, 2015]" ] || fail "stray: $out"
+[ "$(month 01) $(month 02)" = "$jan $feb" ] || fail "March touched January or February"
+$LOADER load "$ROOT/files/mar-with-a-stray-2015-row.csv" >/dev/null 2>&1
+[ "$(flights 2015)" = $((before2015 + 1)) ] || fail "reloading the stray row's file added it twice"
+out=$($LOADER load data/sample/nycflights13-2013.csv.gz --json)
+[ "$(flights 2013)" = 336776 ] && [ "$(json swapped <<<"$out")" = "[2013]" ] || fail "the whole year over months: $(flights 2013), $out"
+$LOADER load s3://flights/raw/2015.csv.gz >/dev/null 2>&1 # the whole 2015 again: the stray row goes
+[ "$(flights 2015)" = "$before2015" ] || fail "reloading 2015 kept the stray row"
+pass "monthly files add up; the same or a corrected month replaces it; a stray row wipes nothing; a whole year replaces the months"
+
 # 6. Bad input: one clear message each, nothing changed.
 snapshot=$(sql -c "SELECT count(*) FROM flights")
-expect_error "s3://nope: no such bucket" $LOADER load s3://nope/raw/2015.csv.gz
-expect_error "s3://flights/raw/missing.csv.gz: no such key" $LOADER load s3://flights/raw/missing.csv.gz
-expect_error "no objects under this prefix" $LOADER load s3://flights/none/
-expect_error "access denied (403)" env AWS_SECRET_ACCESS_KEY=wrong $LOADER load s3://flights/raw/2015.csv.gz
-expect_error "SignatureDoesNotMatch" env AWS_SECRET_ACCESS_KEY=wrong $LOADER load s3://flights/raw/
-expect_error "cannot connect to Postgres" env PGPORT=1 $LOADER load s3://flights/raw/2015.csv.gz
+expect_error 1 "s3://nope: no such bucket" $LOADER load s3://nope/raw/2015.csv.gz
+expect_error 1 "s3://flights/raw/missing.csv.gz: no such key" $LOADER load s3://flights/raw/missing.csv.gz
+expect_error 1 "no objects under this prefix" $LOADER load s3://flights/none/
+expect_error 1 "access denied (403)" env AWS_SECRET_ACCESS_KEY=wrong $LOADER load s3://flights/raw/2015.csv.gz
+expect_error 1 "SignatureDoesNotMatch" env AWS_SECRET_ACCESS_KEY=wrong $LOADER load s3://flights/raw/
+expect_error 1 "cannot connect to Postgres" env PGPORT=1 $LOADER load s3://flights/raw/2015.csv.gz
 printf 'FL_DATE,OP_CARRIER,ORIGIN,DEST\n2015-01-01,AA,JFK,LAX\n' >"$ROOT/files/no-delay.csv"
-expect_error "missing required column DEP_DELAY" $LOADER load "$ROOT/files/no-delay.csv"
-expect_error "no such file" $LOADER load "$ROOT/files/absent.csv"
+expect_error 2 "missing required column DEP_DELAY" $LOADER load "$ROOT/files/no-delay.csv"
+expect_error 1 "no such file" $LOADER load "$ROOT/files/absent.csv"
 # Too many malformed rows: refused, rejects kept, nothing replaced.
 $LOADER generate --year 2015 --airports 3 --flights 2000 --malformed 100 --out "$ROOT/files/bad-2015.csv" >/dev/null 2>&1
-expect_error "above --max-reject-ratio" $LOADER load "$ROOT/files/bad-2015.csv" --max-reject-ratio 0.01
+expect_error 2 "above --max-reject-ratio" $LOADER load "$ROOT/files/bad-2015.csv" --max-reject-ratio 0.01
 [ "$(sql -c "SELECT count(*) FROM flight_rejects WHERE source_file LIKE '%bad-2015.csv'")" = 100 ] || fail "refused load lost its rejects"
 [ "$(sql -c "SELECT count(*) FROM flights")" = "$snapshot" ] || fail "a failed load changed flights"
 [ "$(sql -c "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'flights_load_%'")" = 0 ] || fail "staging tables left behind"
-pass "bad bucket, key, credentials, database, column, file, reject ratio: clear messages, nothing changed"
+expect_error 2 "--level: level 1.5 is not in (0, 1)" $LOADER detect --year 2015 --level 1.5
+expect_error 2 "--input needs --out" $LOADER detect --input "$ROOT/files/bad-2015.csv"
+pass "bad bucket, key, credentials, database, column, file, reject ratio, arguments: clear messages, exit 1 or 2, nothing changed"
 
 # 7. detect writes exactly what refresh_year writes; --airport touches only that airport.
 digest() { sql -c "SELECT md5(string_agg(s::text, ',' ORDER BY date, origin_airport)) FROM airport_daily_summary s WHERE date >= '2015-01-01' AND date < '2016-01-01'"; }
@@ -150,6 +200,24 @@ out=$(env PGPORT=1 $LOADER detect --input s3://flights/raw/2016.csv.zst --out "$
 [ "$(($(wc -l <"$ROOT/summary.csv") - 1))" = "$(json days <<<"$out")" ] || fail "summary rows"
 [ "$(($(wc -l <"$ROOT/models.csv") - 1))" = 12 ] || fail "model rows"
 pass "detect --input from S3 to CSV, no database"
+# --level 0.95 reproduces the replaced system's stored flags on the real
+# sample (it called conf_int(0.2): a 95 % band; crates/arima/tests/fixtures/old_system.json).
+$LOADER detect --input data/sample/nycflights13-2013.csv.gz --level 0.95 --out "$ROOT/old-system.csv" >/dev/null 2>&1
+python3 - "$ROOT/old-system.csv" <<'PY' || fail "--level 0.95 does not reproduce the old system's flags"
+import csv, json, sys
+old = {c["origin"]: c for c in json.load(open("crates/arima/tests/fixtures/old_system.json"))["cases"]}
+rows = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    rows.setdefault(r["origin_airport"], []).append(r)
+for origin, case in old.items():
+    ours = sorted(rows[origin], key=lambda r: r["date"])
+    assert len(ours) == len(case["flags"]), origin
+    for t, r in enumerate(ours):
+        y, lo, hi = float(r["average_dep_delay"]), case["lower"][t], case["upper"][t]
+        if (r["dep_delay_anomaly"] == "true") != case["flags"][t]:
+            assert min(abs(y - lo), abs(y - hi)) <= 1e-3 * (hi - lo), (origin, t)
+PY
+pass "detect --level 0.95 reproduces the old system's stored flags (its conf_int(0.2) was a 95 % band)"
 # 9. plot: two PNGs per airport-year, to a directory and to S3 ({year}/{origin}/...).
 out=$($LOADER plot --year 2015 --out "$ROOT/plots" --json)
 [ "$(json files <<<"$out")" = 24 ] || fail "plot files: $out"

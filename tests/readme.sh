@@ -7,13 +7,9 @@ cd "$(dirname "$0")/.."
 source scripts/pg.sh
 source tests/lib.sh
 
-DIR=$PWD/target/readme-test
-PORT=${README_TEST_PORT:-54338}
-rm -rf "$DIR"
-pg_start "$DIR/pg" "$PORT" -c shared_preload_libraries=pg_cron -c cron.database_name=airline \
-    -c cron.use_background_workers=on -c max_worker_processes=16
-trap 'pg_stop "$DIR/pg"' EXIT
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=airline SERVER_LOG=$DIR/pg/server.log
+test_cluster "$PWD/target/readme-test" "${README_TEST_PORT:-54338}" -c shared_preload_libraries=pg_cron \
+    -c cron.database_name=airline -c cron.use_background_workers=on -c max_worker_processes=16
+export PGDATABASE=airline PGOPTIONS=
 
 sql -d postgres -c "CREATE DATABASE airline"
 sql -c "CREATE EXTENSION airline_anomalies"

@@ -10,13 +10,10 @@ source tests/lib.sh
 
 DIR=$PWD/target/regress
 PORT=${REGRESS_PORT:-54337}
-rm -rf "$DIR" && mkdir -p "$DIR"
-pg_start "$DIR/pg" "$PORT"
-trap 'pg_stop "$DIR/pg"' EXIT
+test_cluster "$DIR" "$PORT"
+export PGOPTIONS= # the expected output shows the functions' NOTICEs
 [ "$(id -u)" = 0 ] && chown postgres "$DIR"
-
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres
-sql -d postgres -c "CREATE DATABASE airline_anomalies_regress"
+sql -c "CREATE DATABASE airline_anomalies_regress"
 tests=(setup functions errors)
 rc=0
 as_pg "$PGBIN/../lib/pgxs/src/test/regress/pg_regress" --use-existing --host=127.0.0.1 --port="$PORT" \

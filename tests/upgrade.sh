@@ -10,14 +10,10 @@ source scripts/pg.sh
 source tests/lib.sh
 
 DIR=$PWD/target/upgrade-test
-PORT=${UPGRADE_TEST_PORT:-54336}
 LOADER=$PWD/target/release/loader
 EXT_DIR=$("$PGBIN/pg_config" --sharedir)/extension
-rm -rf "$DIR"
-pg_start "$DIR/pg" "$PORT"
-trap 'pg_stop "$DIR/pg"' EXIT
-export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=upgraded SERVER_LOG=$DIR/pg/server.log
-export PGOPTIONS="-c client_min_messages=warning"
+test_cluster "$DIR" "${UPGRADE_TEST_PORT:-54336}"
+export PGDATABASE=upgraded
 
 # Only the install script of 0.1.0 is needed: the shared library keeps
 # every entry point 0.1.0 declared.
