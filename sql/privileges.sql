@@ -39,7 +39,7 @@ $$;
 -- the bounded read-only functions.
 GRANT USAGE ON SCHEMA @extschema@ TO airline_reader;
 GRANT SELECT ON @extschema@.airport_daily_summary, @extschema@.airport_models,
-    @extschema@.airport_daily_dashboard, @extschema@.flights TO airline_reader;
+    @extschema@.airport_daily_dashboard, @extschema@.flights, @extschema@.flight_years TO airline_reader;
 GRANT EXECUTE ON FUNCTION @extschema@.arima_anomalies, @extschema@.arima_fit, @extschema@.arima_forecast,
     @extschema@.arima_detect, @extschema@.arima_next_day TO airline_reader;
 
@@ -48,13 +48,16 @@ GRANT EXECUTE ON FUNCTION @extschema@.arima_anomalies, @extschema@.arima_fit, @e
 -- ownership of flights.
 GRANT INSERT, UPDATE, DELETE ON @extschema@.airport_daily_summary, @extschema@.airport_models TO airline_writer;
 GRANT SELECT, INSERT, DELETE ON @extschema@.flight_rejects TO airline_writer;
-GRANT EXECUTE ON FUNCTION @extschema@.refresh_year, @extschema@.flights_partition TO airline_writer;
+GRANT INSERT, UPDATE ON @extschema@.flight_years TO airline_writer;
+GRANT EXECUTE ON FUNCTION @extschema@.refresh_year, @extschema@.refresh_pending, @extschema@.flights_partition
+    TO airline_writer;
 GRANT CREATE ON SCHEMA @extschema@ TO airline_writer;
 ALTER TABLE @extschema@.flights OWNER TO airline_writer;
 
 -- pg_dump skips the tables an extension script creates unless they are
--- marked: these hold the results and the rejects. (flights has no rows of
+-- marked: these hold the results, the rejects and the load record. (flights has no rows of
 -- its own: its partitions are ordinary tables, dumped as such.)
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.airport_daily_summary', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.airport_models', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.flight_rejects', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.flight_years', '');

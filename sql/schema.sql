@@ -40,6 +40,7 @@ BEGIN
             'CREATE TABLE %s PARTITION OF @extschema@.flights FOR VALUES FROM (%L) TO (%L)',
             part, make_date(year, 1, 1), make_date(year + 1, 1, 1));
         EXECUTE format('CREATE INDEX ON %s (origin, fl_date)', part);
+        EXECUTE format('CREATE INDEX ON %s USING brin (fl_date)', part);  -- the days after a date
         IF to_regrole('airline_writer') IS NOT NULL AND pg_has_role('airline_writer', 'MEMBER') THEN
             EXECUTE format('ALTER TABLE %s OWNER TO airline_writer', part);
         END IF;
@@ -58,6 +59,11 @@ CREATE TABLE airport_daily_summary (
     dep_delay_pred       float8,           -- one-step-ahead ARIMA prediction
     dep_delay_higher_ci  float8,           -- upper band, clipped at its 99th percentile
     dep_delay_lower_ci   float8,           -- lower band, clipped at its 1st percentile
+    dep_delay_source     text              -- what made the prediction (NULL: not modelled):
+        CHECK (dep_delay_source IN ('fit', 'online', 'previous_year')),
+                                           -- fit: the year's fitted model, in-sample (refresh_year);
+                                           -- online: the year's stored model over the days before;
+                                           -- previous_year: last year's model, a new year's first days
     PRIMARY KEY (date, origin_airport)
 );
 
@@ -94,8 +100,18 @@ SELECT s.date::timestamp AS date,
        CASE WHEN s.dep_delay_anomaly THEN 'anomaly' ELSE 'normal' END AS dep_delay_anomaly_label,
        s.dep_delay_pred,
        s.dep_delay_higher_ci,
-       s.dep_delay_lower_ci
+       s.dep_delay_lower_ci,
+       s.dep_delay_source
 FROM airport_daily_summary s;
+
+-- When each year of flights last received data (the loader records it on
+-- every load) and was last refreshed (refresh_year and loader detect record
+-- it): the years refresh_pending() refreshes.
+CREATE TABLE flight_years (
+    year          integer PRIMARY KEY,
+    loaded_at     timestamptz,
+    refreshed_at  timestamptz
+);
 
 -- Malformed rows the loader could not load, kept with where they came from.
 CREATE TABLE flight_rejects (

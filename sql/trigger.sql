@@ -19,6 +19,7 @@ BEGIN
             NEW.dep_delay_higher_ci := r.dep_delay_higher_ci;
             NEW.dep_delay_anomaly   := NEW.average_dep_delay < r.dep_delay_lower_ci
                                     OR NEW.average_dep_delay > r.dep_delay_higher_ci;
+            NEW.dep_delay_source    := 'online';
         END IF;
     END IF;
     RETURN NEW;

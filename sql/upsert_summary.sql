@@ -1,7 +1,7 @@
--- All day rows of year $1 in one statement ($2 a JSON array of them, keys
+-- Day rows of year $1 in one statement ($2 a JSON array of them, keys
 -- named as the columns). Days of the year not among them are removed, for
--- the airports in $3 (NULL: every airport); rows that would not change
--- are not rewritten.
+-- the airports in $3 (NULL: every airport; empty: none); rows that would
+-- not change are not rewritten.
 WITH new AS (
     SELECT * FROM json_populate_recordset(NULL::airport_daily_summary, $2::text::json)
 ), gone AS (
@@ -17,9 +17,11 @@ ON CONFLICT (date, origin_airport) DO UPDATE SET
     dep_delay_anomaly = EXCLUDED.dep_delay_anomaly,
     dep_delay_pred = EXCLUDED.dep_delay_pred,
     dep_delay_higher_ci = EXCLUDED.dep_delay_higher_ci,
-    dep_delay_lower_ci = EXCLUDED.dep_delay_lower_ci
+    dep_delay_lower_ci = EXCLUDED.dep_delay_lower_ci,
+    dep_delay_source = EXCLUDED.dep_delay_source
 WHERE (s.average_dep_delay, s.flights, s.dep_delay_anomaly, s.dep_delay_pred,
-       s.dep_delay_higher_ci, s.dep_delay_lower_ci)
+       s.dep_delay_higher_ci, s.dep_delay_lower_ci, s.dep_delay_source)
       IS DISTINCT FROM
       (EXCLUDED.average_dep_delay, EXCLUDED.flights, EXCLUDED.dep_delay_anomaly,
-       EXCLUDED.dep_delay_pred, EXCLUDED.dep_delay_higher_ci, EXCLUDED.dep_delay_lower_ci)
+       EXCLUDED.dep_delay_pred, EXCLUDED.dep_delay_higher_ci, EXCLUDED.dep_delay_lower_ci,
+       EXCLUDED.dep_delay_source)

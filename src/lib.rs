@@ -21,6 +21,7 @@ extension_sql_file!(
     name = "trigger",
     requires = ["schema", arima_next_day]
 );
+extension_sql_file!("../sql/pending.sql", name = "pending", requires = ["schema", refresh]);
 extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -382,4 +382,49 @@ mod tests {
             }
         }
     }
+
+    /// The rest of a year arrives after a fit on its first 300 days:
+    /// `refit => false` marks each new day with the one-step prediction from
+    /// the days before it, exactly what the trigger's `arima_next_day` gives,
+    /// and leaves the fitted days and the model as they were.
+    #[pg_test]
+    fn online_flags_are_the_trigger_path() {
+        let doc = fixtures();
+        let y = series(&doc, "nyc_jfk_2013");
+        load_flights("JFK", &y[..300]);
+        Spi::run("SELECT refresh_year(2013)").unwrap();
+        let fitted_at = Spi::get_one::<String>("SELECT fitted_at::text FROM airport_models").unwrap();
+        Spi::run_with_args(
+            "INSERT INTO flights (fl_date, op_carrier, origin, dest, dep_delay, source_file)
+             SELECT make_date(2013, 1, 1) + 299 + i::int, 'XX', 'JFK', 'ORD', d, 'fixture'
+             FROM unnest($1::float8[]) WITH ORDINALITY AS u(d, i)",
+            &[y[300..].to_vec().into()],
+        )
+        .unwrap();
+        let (fitted, days) =
+            Spi::get_two::<i32, i64>("SELECT airports_fitted, days FROM refresh_year(2013, refit => false)").unwrap();
+        assert_eq!((fitted, days), (Some(0), Some(65)));
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM airport_daily_summary WHERE dep_delay_source = 'online' AND date >= '2013-10-28'"
+            ),
+            65
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM airport_daily_summary WHERE dep_delay_source = 'fit'"),
+            300
+        );
+        let off = count(
+            "SELECT count(*) FROM airport_daily_summary s, arima_next_day(s.origin_airport, s.date) n
+             WHERE s.dep_delay_source = 'online'
+               AND (abs(s.dep_delay_pred - n.dep_delay_pred) > 1e-9
+                    OR abs(s.dep_delay_lower_ci - n.dep_delay_lower_ci) > 1e-9
+                    OR abs(s.dep_delay_higher_ci - n.dep_delay_higher_ci) > 1e-9)",
+        );
+        assert_eq!(off, 0, "online rows differ from arima_next_day");
+        assert_eq!(
+            Spi::get_one::<String>("SELECT fitted_at::text FROM airport_models").unwrap(),
+            fitted_at
+        );
+    }
 }

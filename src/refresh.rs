@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use arima::{ArimaError, DetectOptions, Detection, FittedArima};
 use chrono::{Datelike, NaiveDate};
-use pgrx::datum::Date;
+use pgrx::datum::{Date, DatumWithOid};
 use pgrx::prelude::*;
-use summary::{sql, DailySeries, ModelRow, Outcome, StoredModel, SummaryRow};
+use summary::{sql, DailySeries, ModelRow, Outcome, StoredModel, SummaryRow, YearMeans};
 
 use crate::error::{self, raise, INVALID_PARAMETER};
 use crate::input::detect_options;
@@ -76,7 +76,7 @@ fn arima_anomalies(
     ),
 > {
     let opts = detect_options(p, d, q, level, grid_search);
-    let series = daily(year, Some(origin));
+    let series = daily(year, Some(origin), None);
     let Some(day) = series.first() else {
         notice!("no flights with a departure delay from {origin} in {year}");
         return TableIterator::new(Vec::new());
@@ -88,20 +88,32 @@ fn arima_anomalies(
     TableIterator::new(day.summary_rows(&det).into_iter().map(tuple))
 }
 
-/// Summarises `year`'s flights per airport and day, detects anomalies for
-/// every airport with more than 2 days, and upserts `airport_daily_summary`
-/// and `airport_models` in the caller's transaction. Idempotent: a re-run
-/// gives the same rows; after new data it updates them and removes days
-/// that no longer have flights.
-#[pg_extern]
+/// What `refresh_year` returns.
+type RefreshRow = (i32, i32, i32, i64, i64, f64);
+
+/// Summarises `year`'s flights per airport and day and upserts
+/// `airport_daily_summary` (and, with `refit`, `airport_models`) in the
+/// caller's transaction.
+///
+/// With `refit` (the default, the old system's method): fits every airport
+/// with more than 2 days and flags each day in-sample; idempotent (a re-run
+/// writes no row whose values did not change); days that lost their flights
+/// are removed. Without: only the days after the year's last summarised day
+/// are written, each marked with the stored model's one-step prediction
+/// from the days before it (the previous year's model for a new year
+/// without its own; unmarked without either); nothing is refitted or
+/// removed, and `airports_skipped` counts the airports left unmarked.
+#[pg_extern(name = "refresh_year")]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
-fn refresh_year(
+#[allow(clippy::too_many_arguments)] // the SQL signature, with its defaults
+fn refresh(
     year: i32,
     p: default!(i32, 5),
     d: default!(i32, 1),
     q: default!(i32, 1),
     level: default!(f64, 0.8),
     grid_search: default!(bool, false),
+    refit: default!(bool, true),
 ) -> TableIterator<
     'static,
     (
@@ -113,8 +125,51 @@ fn refresh_year(
         name!(seconds, f64),
     ),
 > {
-    let start = Instant::now();
     let opts = detect_options(p, d, q, level, grid_search);
+    require_flights(year);
+    let row = if refit {
+        refit_year(year, &opts, sql::UPSERT_SUMMARY)
+    } else {
+        update_year(year)
+    };
+    Spi::run_with_args(sql::MARK_REFRESHED, &[year.into()]).unwrap_or_else(|e| error::spi("writing flight_years", e));
+    TableIterator::once(row)
+}
+
+/// 0.1.0's `refresh_year` (no `refit`): kept in the library, not in the
+/// SQL, so a database still on 0.1.0's definitions and tables works with
+/// this library until `ALTER EXTENSION airline_anomalies UPDATE`: it
+/// writes 0.1.0's columns and records nothing in `flight_years`.
+#[pg_extern(sql = false)]
+#[allow(clippy::type_complexity)]
+fn refresh_year(
+    year: i32,
+    p: i32,
+    d: i32,
+    q: i32,
+    level: f64,
+    grid_search: bool,
+) -> TableIterator<
+    'static,
+    (
+        name!(year, i32),
+        name!(airports_fitted, i32),
+        name!(airports_skipped, i32),
+        name!(days, i64),
+        name!(anomalies, i64),
+        name!(seconds, f64),
+    ),
+> {
+    let opts = detect_options(p, d, q, level, grid_search);
+    require_flights(year);
+    TableIterator::once(refit_year(year, &opts, UPSERT_SUMMARY_0_1))
+}
+
+/// The summary upsert of 0.1.0's table.
+const UPSERT_SUMMARY_0_1: &str = include_str!("../sql/upsert_summary_0_1.sql");
+
+/// Refuses a year without flights.
+fn require_flights(year: i32) {
     if !year_has_flights(year) {
         raise(
             INVALID_PARAMETER,
@@ -122,32 +177,76 @@ fn refresh_year(
             Some("Load the year's flights before refreshing it (loader load FILE, or COPY into flights)."),
         );
     }
-    let series = daily(year, None);
-    let results = detect_all(&series, &opts);
-    let outcome = Outcome::new(&series, &results, &opts);
-    write(year, &outcome);
+}
+
+/// Fits every airport of the year and writes all its rows with `upsert`.
+fn refit_year(year: i32, opts: &DetectOptions, upsert: &str) -> RefreshRow {
+    let start = Instant::now();
+    let series = daily(year, None, None);
+    let results = detect_all(&series, opts);
+    let outcome = Outcome::new(&series, &results, opts);
+    write(year, &outcome, upsert);
     let fitted = outcome.fitted() as i32;
-    TableIterator::once((
+    (
         year,
         fitted,
         outcome.models.len() as i32 - fitted,
         outcome.days.len() as i64,
         outcome.anomalies() as i64,
         start.elapsed().as_secs_f64(),
-    ))
+    )
+}
+
+/// Reads the one JSON value a shared statement returns; `None` for NULL.
+fn json_of<T: serde::de::DeserializeOwned>(statement: &str, args: &[DatumWithOid], what: &str) -> Option<T> {
+    let json = Spi::get_one_with_args::<String>(statement, args).unwrap_or_else(|e| error::spi(what, e));
+    json.map(|j| serde_json::from_str(&j).unwrap_or_else(|e| error::internal(what, &e)))
+}
+
+/// A year's summarised means and stored models (every airport).
+fn year_state(year: i32) -> (YearMeans, Vec<ModelRow>) {
+    let every_airport: Vec<String> = Vec::new();
+    let means = json_of(sql::YEAR_MEANS, &[year.into()], "reading airport_daily_summary").unwrap_or_default();
+    let models = json_of(
+        sql::YEAR_MODELS,
+        &[year.into(), every_airport.into()],
+        "reading airport_models",
+    )
+    .unwrap_or_default();
+    (means, models)
+}
+
+/// Writes the days after the year's last summarised day, marked online;
+/// no refit, nothing else rewritten.
+fn update_year(year: i32) -> RefreshRow {
+    let start = Instant::now();
+    let (means, models) = year_state(year);
+    let (previous, previous_models) = year_state(year - 1);
+    let new = daily(year, None, means.last.map(pg_date));
+    let update = worker::run(|_| summary::online_update(&new, &means, &models, &previous, &previous_models));
+    let no_removal: Vec<String> = Vec::new();
+    let days = serde_json::to_string(&update.rows).expect("rows of finite numbers are JSON");
+    Spi::run_with_args(sql::UPSERT_SUMMARY, &[year.into(), days.into(), no_removal.into()])
+        .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
+    let anomalies = update.rows.iter().filter(|r| r.dep_delay_anomaly == Some(true)).count();
+    (
+        year,
+        0,
+        update.unmodelled as i32,
+        update.rows.len() as i64,
+        anomalies as i64,
+        start.elapsed().as_secs_f64(),
+    )
 }
 
 /// The year's model rows, then its summary rows (so the insert trigger
 /// never sees a stale model), with the statements the loader shares.
-fn write(year: i32, outcome: &Outcome) {
+fn write(year: i32, outcome: &Outcome, upsert: &str) {
     Spi::run_with_args(sql::UPSERT_MODEL, &[outcome.models_json().into()])
         .unwrap_or_else(|e| error::spi("writing airport_models", e));
     let every_airport: Option<Vec<String>> = None;
-    Spi::run_with_args(
-        sql::UPSERT_SUMMARY,
-        &[year.into(), outcome.days_json().into(), every_airport.into()],
-    )
-    .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
+    Spi::run_with_args(upsert, &[year.into(), outcome.days_json().into(), every_airport.into()])
+        .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
 }
 
 /// The stored model of `origin`'s year, if one was fitted.

@@ -1,14 +1,16 @@
 //! Reading daily series from `flights` with SPI, with the query the loader
 //! shares (`sql/daily.sql`).
 
+use pgrx::datum::Date;
 use pgrx::prelude::*;
 use summary::{sql, DailySeries};
 
 use crate::error;
 
-/// Daily series of `year`, for every origin or only `origin`.
-pub(crate) fn daily(year: i32, origin: Option<&str>) -> Vec<DailySeries> {
-    let json = Spi::get_one_with_args::<String>(sql::DAILY, &[year.into(), origin.into()])
+/// Daily series of `year`, for every origin or only `origin`, of every day
+/// or only those after `since`.
+pub(crate) fn daily(year: i32, origin: Option<&str>, since: Option<Date>) -> Vec<DailySeries> {
+    let json = Spi::get_one_with_args::<String>(sql::DAILY, &[year.into(), origin.into(), since.into()])
         .unwrap_or_else(|e| error::spi("reading flights", e));
     DailySeries::from_json(json.as_deref()).unwrap_or_else(|e| error::internal("reading the daily series", &e))
 }

@@ -48,7 +48,7 @@ pg_restore -d restored_custom "$DIR/airline.dump" || fail "pg_restore failed"
 [ "$(digest restored_custom)" = "$expected" ] || fail "custom-format dump/restore changed rows: $(diff <(echo "$expected") <(digest restored_custom))"
 pg_dump airline | psql -X -q -v ON_ERROR_STOP=1 -d restored_plain >/dev/null || fail "plain dump did not restore"
 [ "$(digest restored_plain)" = "$expected" ] || fail "plain dump/restore changed rows: $(diff <(echo "$expected") <(digest restored_plain))"
-grep -c . <<<"$expected" | grep -qx 4 || fail "expected 4 tables, digested: $expected"
+grep -c . <<<"$expected" | grep -qx 5 || fail "expected 5 tables, digested: $expected"
 pass "pg_dump -Fc / pg_restore and pg_dump | psql keep every row of every table"
 
 # 3. Roles, against README.md's table. Each row's probes run as each role
@@ -63,7 +63,9 @@ declare -A probes=(
     ['`arima_anomalies`']="SELECT count(*) FROM arima_anomalies('JFK', 2013)"
     ['`arima_fit`, `arima_forecast`, `arima_detect`']="SELECT count(*) FROM arima_forecast(arima_fit(ARRAY[1,3,2,5,4,6,5,8,7,9]::float8[], 1, 0, 0), 3);SELECT count(*) FROM arima_detect(ARRAY[1,3,2,5,4,6,5,8,7,9]::float8[], 1, 0, 0)"
     ['`arima_next_day`']="SELECT count(*) FROM arima_next_day('JFK', '2013-12-31')"
-    ['`refresh_year`']="SELECT count(*) FROM refresh_year(2013)"
+    ['`flight_years`: SELECT']="SELECT count(*) FROM flight_years"
+    ['`flight_years`: INSERT, UPDATE']="UPDATE flight_years SET loaded_at = now();INSERT INTO flight_years (year) VALUES (1900)"
+    ['`refresh_year`, `refresh_pending`']="SELECT count(*) FROM refresh_year(2013);SELECT count(*) FROM refresh_pending()"
     ['`flights_partition`']="SELECT flights_partition(2097)"
 )
 rows=$(python3 - <<'PY'

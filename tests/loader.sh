@@ -136,8 +136,14 @@ month() { sql -c "SELECT count(*) FROM flights WHERE fl_date >= '2013-$1-01' AND
 out=$($LOADER load "$ROOT/files/jan.csv" --json)
 jan=$(($(wc -l <"$ROOT/files/jan.csv") - 1)); feb=$(($(wc -l <"$ROOT/files/feb.csv") - 1))
 [ "$(flights 2013)" = "$jan" ] && [ "$(json swapped <<<"$out")" = "[2013]" ] || fail "January alone: $(flights 2013) rows, $out"
-out=$($LOADER load "$ROOT/files/feb.csv" --json)
+sql -c "SELECT refresh_year(2013)" >/dev/null # a model from January
+out=$($LOADER load "$ROOT/files/feb.csv" --then-refresh --no-refit --json)
 [ "$(flights 2013)" = $((jan + feb)) ] && [ "$(json merged <<<"$out")" = "[2013]" ] || fail "February after January: $(flights 2013) rows, $out"
+# --no-refit: February's days marked online from January's model, January's rows and the model untouched.
+[ "$(sql -c "SELECT string_agg(dep_delay_source || ' ' || n, ', ' ORDER BY dep_delay_source) FROM (SELECT dep_delay_source, count(*) n FROM airport_daily_summary WHERE date < '2014-01-01' GROUP BY 1) c")" = "fit 93, online 84" ] \
+    || fail "--then-refresh --no-refit: $(sql -c "SELECT dep_delay_source, count(*) FROM airport_daily_summary GROUP BY 1")"
+[ "$(sql -c "SELECT count(*) FROM airport_models WHERE year = 2013 AND points = 31")" = 3 ] || fail "--no-refit refitted"
+sql -c "DELETE FROM airport_daily_summary WHERE date < '2014-01-01'" -c "DELETE FROM airport_models WHERE year = 2013"
 before=$(sql -c "SELECT md5(string_agg(f::text, ',' ORDER BY f::text)) FROM flights f WHERE fl_date < '2014-01-01'")
 $LOADER load "$ROOT/files/feb.csv" >/dev/null 2>&1
 [ "$(sql -c "SELECT md5(string_agg(f::text, ',' ORDER BY f::text)) FROM flights f WHERE fl_date < '2014-01-01'")" = "$before" ] \
@@ -157,7 +163,7 @@ out=$($LOADER load data/sample/nycflights13-2013.csv.gz --json)
 [ "$(flights 2013)" = 336776 ] && [ "$(json swapped <<<"$out")" = "[2013]" ] || fail "the whole year over months: $(flights 2013), $out"
 $LOADER load s3://flights/raw/2015.csv.gz >/dev/null 2>&1 # the whole 2015 again: the stray row goes
 [ "$(flights 2015)" = "$before2015" ] || fail "reloading 2015 kept the stray row"
-pass "monthly files add up; the same or a corrected month replaces it; a stray row wipes nothing; a whole year replaces the months"
+pass "monthly files add up (and --no-refit flags a new month online); the same or a corrected month replaces it; a stray row wipes nothing; a whole year replaces the months"
 
 # 6. Bad input: one clear message each, nothing changed.
 snapshot=$(sql -c "SELECT count(*) FROM flights")
@@ -196,7 +202,7 @@ pass "detect = refresh_year, and --airport stays within its airport"
 
 # 8. detect with no database: raw files from S3 to a CSV of summary rows.
 out=$(env PGPORT=1 $LOADER detect --input s3://flights/raw/2016.csv.zst --out "$ROOT/summary.csv" --models "$ROOT/models.csv" --json)
-[ "$(head -1 "$ROOT/summary.csv")" = "date,origin_airport,average_dep_delay,flights,dep_delay_anomaly,dep_delay_pred,dep_delay_higher_ci,dep_delay_lower_ci" ] || fail "summary header"
+[ "$(head -1 "$ROOT/summary.csv")" = "date,origin_airport,average_dep_delay,flights,dep_delay_anomaly,dep_delay_pred,dep_delay_higher_ci,dep_delay_lower_ci,dep_delay_source" ] || fail "summary header"
 [ "$(($(wc -l <"$ROOT/summary.csv") - 1))" = "$(json days <<<"$out")" ] || fail "summary rows"
 [ "$(($(wc -l <"$ROOT/models.csv") - 1))" = 12 ] || fail "model rows"
 pass "detect --input from S3 to CSV, no database"

@@ -139,6 +139,7 @@ async fn prepare(client: &Client, year: i32) -> Result<()> {
             "ALTER TABLE {table} ADD CONSTRAINT {table}_year CHECK (fl_date >= '{from}' AND fl_date < '{to}');
                  SET maintenance_work_mem = '256MB';
                  CREATE INDEX ON {table} (origin, fl_date);
+                 CREATE INDEX ON {table} USING brin (fl_date);
                  ANALYZE {table};"
         ))
         .await
@@ -237,6 +238,8 @@ pub(crate) struct LoadOptions {
     pub endpoint_url: Option<String>,
     pub max_reject_ratio: f64,
     pub then_refresh: bool,
+    /// Whether that refresh refits (`refresh_year(year, refit => ...)`).
+    pub refit: bool,
 }
 
 /// Runs a whole load; see the module documentation.
@@ -335,7 +338,13 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
     if opts.then_refresh {
         for year in &summary.years {
             progress.set_message(format!("refresh_year({year})"));
-            main.execute("SELECT refresh_year($1)", &[year])
+            // The plain call when refitting, which 0.1.0's refresh_year also takes.
+            let call = if opts.refit {
+                "SELECT refresh_year($1)"
+            } else {
+                "SELECT refresh_year($1, refit => false)"
+            };
+            main.execute(call, &[year])
                 .await
                 .with_context(|| format!("refresh_year({year})"))?;
         }
@@ -354,6 +363,7 @@ async fn swap_in(
     covered: &BTreeMap<i32, BTreeSet<NaiveDate>>,
     rejects: &[Reject],
 ) -> Result<()> {
+    let record = pg::records_years(client).await?;
     client.batch_execute("BEGIN").await?;
     let result: Result<()> = async {
         for &year in &summary.years.clone() {
@@ -367,6 +377,12 @@ async fn swap_in(
             } else {
                 merge(client, year, &days, files).await?;
                 summary.merged.push(year);
+            }
+            if record {
+                client
+                    .execute(summary::sql::MARK_LOADED, &[&year])
+                    .await
+                    .context("recording the load in flight_years")?;
             }
         }
         record_rejects(client, files, rejects).await

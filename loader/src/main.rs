@@ -47,6 +47,10 @@ enum Command {
         /// Run refresh_year (the extension) for every year loaded.
         #[arg(long)]
         then_refresh: bool,
+        /// With --then-refresh: mark only the new or changed days from the
+        /// stored models (refresh_year(year, refit => false)), refitting nothing.
+        #[arg(long, requires = "then_refresh")]
+        no_refit: bool,
     },
     /// Detect anomalies client-side: from the database (writing what refresh_year
     /// would), or from raw files with --input to a CSV with --out.
@@ -195,6 +199,7 @@ async fn run(cli: Cli) -> Result<()> {
             s3,
             max_reject_ratio,
             then_refresh,
+            no_refit,
         } => {
             let bar = progress(cli.json);
             let opts = load::LoadOptions {
@@ -202,6 +207,7 @@ async fn run(cli: Cli) -> Result<()> {
                 endpoint_url: s3.endpoint_url,
                 max_reject_ratio,
                 then_refresh,
+                refit: !no_refit,
             };
             let summary = load::run(&opts, &bar).await;
             bar.finish_and_clear();

@@ -61,6 +61,15 @@ pub(crate) async fn require_schema(client: &Client) -> Result<()> {
     Ok(())
 }
 
+/// Whether `flight_years` exists: a schema older than 0.2.0 lacks it, and
+/// the loader then records nothing there rather than failing.
+pub(crate) async fn records_years(client: &impl tokio_postgres::GenericClient) -> Result<bool> {
+    let row = client
+        .query_one("SELECT to_regclass('flight_years') IS NOT NULL", &[])
+        .await?;
+    Ok(row.get(0))
+}
+
 /// Installs the plain-SQL schema (no extension needed) into the
 /// connection's current schema, which takes the place of `@extschema@`.
 pub(crate) async fn install_schema(client: &Client) -> Result<()> {

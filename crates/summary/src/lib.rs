@@ -14,10 +14,12 @@
 //!
 //! The numbers come from the `arima` crate, which knows nothing of tables.
 
+mod online;
 mod rows;
 mod series;
 pub mod sql;
 
+pub use online::{online_rows, online_update, AirportMeans, OnlineUpdate, Source, YearMeans};
 pub use rows::{ModelRow, Outcome, StoredModel, SummaryRow};
 pub use series::{DailySeries, DayPoint};
 

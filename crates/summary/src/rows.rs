@@ -5,7 +5,7 @@ use arima::{ArimaError, DetectOptions, Detection, Order, Params};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::DailySeries;
+use crate::{DailySeries, Source};
 
 /// One row of `airport_daily_summary`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +26,8 @@ pub struct SummaryRow {
     pub dep_delay_higher_ci: Option<f64>,
     /// Lower band, clipped at its 1st percentile.
     pub dep_delay_lower_ci: Option<f64>,
+    /// What made the prediction; `None` when not modelled.
+    pub dep_delay_source: Option<Source>,
 }
 
 /// One row of `airport_models`: the model behind an airport-year's flags,
@@ -69,22 +71,35 @@ pub struct ModelRow {
 }
 
 impl DailySeries {
+    /// Day `t`'s row with its observed values only (not modelled).
+    pub fn observed_row(&self, t: usize) -> SummaryRow {
+        SummaryRow {
+            date: self.dates[t],
+            origin_airport: self.origin.clone(),
+            average_dep_delay: self.mean_delay[t],
+            flights: self.flights[t],
+            dep_delay_anomaly: None,
+            dep_delay_pred: None,
+            dep_delay_higher_ci: None,
+            dep_delay_lower_ci: None,
+            dep_delay_source: None,
+        }
+    }
+
     /// The series' summary rows: the observed days, with the modelled
     /// columns when `result` is a detection.
     pub fn summary_rows(&self, result: &Result<Detection, ArimaError>) -> Vec<SummaryRow> {
         (0..self.len())
-            .map(|t| {
-                let det = result.as_ref().ok();
-                SummaryRow {
-                    date: self.dates[t],
-                    origin_airport: self.origin.clone(),
-                    average_dep_delay: self.mean_delay[t],
-                    flights: self.flights[t],
-                    dep_delay_anomaly: det.map(|d| d.anomaly[t]),
-                    dep_delay_pred: det.map(|d| d.predicted[t]),
-                    dep_delay_higher_ci: det.map(|d| d.upper[t]),
-                    dep_delay_lower_ci: det.map(|d| d.lower[t]),
-                }
+            .map(|t| match result {
+                Ok(d) => SummaryRow {
+                    dep_delay_anomaly: Some(d.anomaly[t]),
+                    dep_delay_pred: Some(d.predicted[t]),
+                    dep_delay_higher_ci: Some(d.upper[t]),
+                    dep_delay_lower_ci: Some(d.lower[t]),
+                    dep_delay_source: Some(Source::Fit),
+                    ..self.observed_row(t)
+                },
+                Err(_) => self.observed_row(t),
             })
             .collect()
     }

@@ -6,7 +6,8 @@
 pub const SCHEMA: &str = include_str!("../../../sql/schema.sql");
 
 /// The year's daily series, as a JSON array of [`crate::DayPoint`]s
-/// (`$1` year, `$2` origin or NULL for every origin).
+/// (`$1` year, `$2` origin or NULL for every origin, `$3` only days after
+/// this date, or NULL).
 pub const DAILY: &str = include_str!("../../../sql/daily.sql");
 
 /// Upserts [`crate::ModelRow`]s (`$1` a JSON array of them).
@@ -19,6 +20,16 @@ pub const UPSERT_SUMMARY: &str = include_str!("../../../sql/upsert_summary.sql")
 /// The stored [`crate::ModelRow`] of an airport-year as JSON (`$1` origin,
 /// `$2` year).
 pub const STORED_MODEL: &str = include_str!("../../../sql/stored_model.sql");
+
+/// A year's summarised means per airport, as [`crate::YearMeans`] JSON
+/// (`$1` year).
+pub const YEAR_MEANS: &str = include_str!("../../../sql/year_means.sql");
+
+/// Records that a year received data (`$1` year).
+pub const MARK_LOADED: &str = include_str!("../../../sql/mark_loaded.sql");
+
+/// Records that a year was refreshed (`$1` year).
+pub const MARK_REFRESHED: &str = include_str!("../../../sql/mark_refreshed.sql");
 
 /// The plain schema for installing into `schema` (a quoted identifier)
 /// without the extension.

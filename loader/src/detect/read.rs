@@ -21,7 +21,7 @@ pub(super) async fn from_database(year: Option<i32>) -> Result<Vec<DailySeries>>
     let client = pg::connect(&pg::config()?).await?;
     pg::require_schema(&client).await?;
     let row = client
-        .query_one(sql::DAILY, &[&year, &None::<String>])
+        .query_one(sql::DAILY, &[&year, &None::<String>, &None::<NaiveDate>])
         .await
         .context("reading daily series")?;
     let series = DailySeries::from_json(row.get::<_, Option<&str>>(0)).context("reading daily series")?;

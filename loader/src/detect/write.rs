@@ -20,6 +20,11 @@ pub(super) async fn to_database(year: i32, airports: &[String], outcome: &Outcom
     tx.execute(sql::UPSERT_SUMMARY, &[&year, &outcome.days_json(), &scope])
         .await
         .context("writing airport_daily_summary")?;
+    if pg::records_years(&tx).await? {
+        tx.execute(sql::MARK_REFRESHED, &[&year])
+            .await
+            .context("writing flight_years")?;
+    }
     tx.commit().await.context("committing")?;
     Ok(())
 }

@@ -287,6 +287,7 @@ mod tests {
                     dep_delay_pred: Some(mean),
                     dep_delay_lower_ci: Some(mean - 12.0),
                     dep_delay_higher_ci: Some(mean + 12.0),
+                    dep_delay_source: Some(summary::Source::Fit),
                 }
             })
             .collect();

@@ -50,3 +50,30 @@ FROM airport_daily_summary WHERE date IN ('2013-03-02', '2013-01-03') ORDER BY d
 
 -- flights_partition: created once, then returned.
 SELECT flights_partition(2014), flights_partition(2014);
+
+-- Online flags: refresh_year(..., refit => false) writes only new days, each
+-- marked by the stored model from the days before it; a re-run writes none.
+INSERT INTO flights (fl_date, op_carrier, origin, dest, dep_delay, source_file)
+SELECT make_date(2013, 3, 3) + i, 'XX', 'AAA', 'ORD', 12 + 4 * i + k, 'regress'
+FROM generate_series(0, 2) i, generate_series(-1, 1) k;
+SELECT year, airports_fitted, airports_skipped, days, anomalies FROM refresh_year(2013, refit => false);
+SELECT date, dep_delay_anomaly, round(dep_delay_pred::numeric, 6) AS predicted, dep_delay_source
+FROM airport_daily_summary WHERE origin_airport = 'AAA' AND date >= '2013-03-01' ORDER BY date;
+SELECT year, airports_fitted, airports_skipped, days, anomalies FROM refresh_year(2013, refit => false);
+SELECT count(*) AS fitted_rows_untouched FROM airport_daily_summary WHERE dep_delay_source = 'fit';
+
+-- A new year before its own fit: the previous year's model, said so.
+SELECT flights_partition(2014);
+INSERT INTO flights (fl_date, op_carrier, origin, dest, dep_delay, source_file)
+VALUES ('2014-01-01', 'XX', 'AAA', 'ORD', 14, 'regress'), ('2014-01-02', 'XX', 'AAA', 'ORD', 90, 'regress'),
+       ('2014-01-01', 'XX', 'CCC', 'ORD', 5, 'regress');
+SELECT year, airports_fitted, airports_skipped, days, anomalies FROM refresh_year(2014, refit => false);
+SELECT date, origin_airport, dep_delay_anomaly, round(dep_delay_pred::numeric, 6) AS predicted, dep_delay_source
+FROM airport_daily_summary WHERE date >= '2014-01-01' ORDER BY date, origin_airport;
+
+-- refresh_pending: the years loaded since their last refresh, and no other.
+SELECT year, loaded_at IS NOT NULL AS loaded, refreshed_at IS NOT NULL AS refreshed FROM flight_years ORDER BY year;
+SELECT count(*) AS pending FROM refresh_pending();
+UPDATE flight_years SET loaded_at = clock_timestamp() WHERE year = 2014;
+SELECT year, airports_fitted, airports_skipped, days, anomalies FROM refresh_pending();
+SELECT count(*) AS pending FROM refresh_pending();
