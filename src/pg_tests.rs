@@ -202,7 +202,9 @@ mod tests {
         assert_eq!(count("SELECT count(*) FROM airport_daily_summary"), 0, "writes nothing");
         Spi::run("SELECT refresh_year(2013)").unwrap();
         let stored = Spi::get_one::<String>(
-            "SELECT md5(string_agg(s::text, ',' ORDER BY date)) FROM airport_daily_summary s WHERE origin_airport = 'JFK'",
+            "SELECT md5(string_agg((s.date, s.origin_airport, s.average_dep_delay, s.flights, s.dep_delay_anomaly,
+                                    s.dep_delay_pred, s.dep_delay_higher_ci, s.dep_delay_lower_ci)::text, ',' ORDER BY date))
+             FROM airport_daily_summary s WHERE origin_airport = 'JFK'",
         )
         .unwrap();
         assert_eq!(on_the_fly, stored, "same rows as refresh_year writes");
