@@ -46,11 +46,16 @@ second=$(sql -F, -c "SELECT seconds FROM refresh_year(2015)")
 echo "first: $first  second: ${second}s"
 
 echo "== online update: the year's last day, new at every airport (refresh_year(2015, refit => false))"
-sql -c "DELETE FROM airport_daily_summary WHERE date = '2015-12-31'"
-online=$(sql -c "\timing on" -c "SELECT days FROM refresh_year(2015, refit => false)" | tr '\n' ' ')
-online_days=$(grep -oE "^[0-9]+" <<<"$online")
-online_ms=$(grep -oE "Time: [0-9.]+ ms" <<<"$online" | grep -oE "[0-9.]+")
-echo "online: $online_days days in $online_ms ms"
+# The median of three runs, each after removing the day again.
+runs=()
+for _ in 1 2 3; do
+    sql -c "DELETE FROM airport_daily_summary WHERE date = '2015-12-31'"
+    online=$(sql -c "\timing on" -c "SELECT days FROM refresh_year(2015, refit => false)" | tr '\n' ' ')
+    online_days=$(grep -oE "^[0-9]+" <<<"$online")
+    runs+=("$(grep -oE "Time: [0-9.]+ ms" <<<"$online" | grep -oE "[0-9.]+")")
+done
+online_ms=$(printf '%s\n' "${runs[@]}" | sort -g | sed -n 2p)
+echo "online: $online_days days in $online_ms ms (runs: ${runs[*]})"
 
 echo "== grid search cost: one median-size airport"
 grid=$(sql -c "\timing on" -c "SELECT count(*) FROM arima_anomalies('A175', 2015, grid_search => true)" | grep -oE "Time: [0-9.]+ ms" | grep -oE "[0-9.]+")
@@ -79,7 +84,7 @@ departures a day, smallest 2; weekly and seasonal patterns, storm days, 1.5 % ca
 |---|---|
 | `SELECT refresh_year(2015)`: summarise 6M rows in SQL, fit {fitted} airports, upsert {int(days):,} days and {airports} models | {seconds:.2f} s |
 | the same again (idempotent re-run: same rows, none rewritten) | {second:.2f} s |
-| online update of one new day at every airport: `refresh_year(2015, refit => false)` writes {online_days} days, each marked by its stored model from the 364 days before it, no refit (target: 100 ms) | {float(online_ms):.0f} ms |
+| online update of one new day at every airport: `refresh_year(2015, refit => false)` writes {online_days} days, each marked by its stored model from the 364 days before it, no refit (target: 100 ms; median of 3) | {float(online_ms):.0f} ms |
 | peer: statsmodels ARIMA(5,1,1) fit + `get_prediction` on the same {airports} daily series (modelling only, no I/O) | {peer:.2f} s |
 | one median airport (A175) with the 72-order grid search, `arima_anomalies(..., grid_search => true)` | {grid:.2f} s |
 

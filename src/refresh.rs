@@ -141,7 +141,6 @@ fn refresh(
 /// this library until `ALTER EXTENSION airline_anomalies UPDATE`: it
 /// writes 0.1.0's columns and records nothing in `flight_years`.
 #[pg_extern(sql = false)]
-#[allow(clippy::type_complexity)]
 fn refresh_year(
     year: i32,
     p: i32,
@@ -149,17 +148,7 @@ fn refresh_year(
     q: i32,
     level: f64,
     grid_search: bool,
-) -> TableIterator<
-    'static,
-    (
-        name!(year, i32),
-        name!(airports_fitted, i32),
-        name!(airports_skipped, i32),
-        name!(days, i64),
-        name!(anomalies, i64),
-        name!(seconds, f64),
-    ),
-> {
+) -> TableIterator<'static, (i32, i32, i32, i64, i64, f64)> {
     let opts = detect_options(p, d, q, level, grid_search);
     require_flights(year);
     TableIterator::once(refit_year(year, &opts, UPSERT_SUMMARY_0_1))
@@ -221,8 +210,18 @@ fn year_state(year: i32) -> (YearMeans, Vec<ModelRow>) {
 fn update_year(year: i32) -> RefreshRow {
     let start = Instant::now();
     let (means, models) = year_state(year);
-    let (previous, previous_models) = year_state(year - 1);
     let new = daily(year, None, means.last.map(pg_date));
+    // The previous year is read only when an airport lacks this year's model.
+    let fitted = |origin: &str| {
+        models
+            .iter()
+            .any(|m| m.origin_airport == origin && m.skip_reason.is_none())
+    };
+    let (previous, previous_models) = if new.iter().all(|s| fitted(&s.origin)) {
+        (YearMeans::default(), Vec::new())
+    } else {
+        year_state(year - 1)
+    };
     let update = worker::run(|_| summary::online_update(&new, &means, &models, &previous, &previous_models));
     let no_removal: Vec<String> = Vec::new();
     let days = serde_json::to_string(&update.rows).expect("rows of finite numbers are JSON");
