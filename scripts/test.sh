@@ -3,10 +3,11 @@
 # machine with Rust it installs what it needs (Postgres 15 headers and
 # pg_cron, clang, cargo-pgrx), then runs every check and test: formatting,
 # clippy, the core's tests against statsmodels, the extension's #[pg_test]s
-# in a Postgres cluster it starts itself, the integration script, and the
-# loader's tests against Postgres and an S3-compatible server (s3s-fs), the
-# Superset dashboard imported into a real Superset, and cfn-lint on infra/.
-# Runs as root (it installs packages); clusters run as the postgres user.
+# in a Postgres cluster it starts itself, the pg_regress suite, the
+# database-citizen, upgrade, README and pg_cron scripts, the loader's tests
+# against Postgres and an S3-compatible server (s3s-fs), the Superset
+# dashboard imported into a real Superset, and cfn-lint on infra/.
+# Clusters run as the postgres user.
 set -euo pipefail
 # It installs packages, so it runs as root: as another user it starts
 # itself again under sudo (a bare machine has no sudo, and needs none as root).
@@ -53,7 +54,7 @@ bash tests/upgrade.sh
 step "README.md's SQL examples run and show their real output"
 bash tests/readme.sh
 
-step "pg_cron: the README's recipe runs refresh_year as a writer"
+step "pg_cron: the README's recipe runs refresh_pending() as a writer"
 bash tests/integration.sh
 
 step "loader against Postgres and s3s-fs"

@@ -124,6 +124,8 @@ sql -c "SET search_path = evil, pg_catalog, public" \
     -c "SELECT public.refresh_year(2013)" \
     -c "SELECT count(*) FROM public.arima_anomalies('LGA', 2013)" \
     -c "SELECT public.flights_partition(2014)" \
+    -c "UPDATE public.flight_years SET loaded_at = clock_timestamp()" \
+    -c "SELECT count(*) FROM public.refresh_pending()" \
     -c "DELETE FROM public.airport_daily_summary WHERE origin_airport = 'EWR' AND date = '2013-12-31' RETURNING 1" \
     -c "INSERT INTO public.airport_daily_summary (date, origin_airport, average_dep_delay, flights) VALUES ('2013-12-31', 'EWR', 12.5, 300)" >/dev/null
 [ "$(sql -c "SELECT count(*) FROM evil.calls") $(sql -c "SELECT count(*) FROM evil.airport_models")" = "0 0" ] \
