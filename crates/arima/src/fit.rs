@@ -56,8 +56,30 @@ impl Arima {
     /// [`Arima::fit`] that stops, with [`ArimaError::Cancelled`], at the
     /// next likelihood evaluation once `cancel` is raised.
     pub fn fit_until(&self, y: &[f64], cancel: &Cancel) -> Result<FittedArima, ArimaError> {
-        let min = self.search(y, None, None, &mut score::Tape::default(), cancel)?.0;
-        self.finish(y, min)
+        let mut tape = score::Tape::default();
+        let min = self.search(y, None, None, &mut tape, cancel)?.0;
+        let fit = self.finish(y, min)?;
+        if !at_invertibility_bound(fit.params()) {
+            return Ok(fit);
+        }
+        // At the bound, BFGS may have passed by an interior optimum that
+        // statsmodels' L-BFGS-B keeps, and a higher one (seen on real daily
+        // means). A second search from the same point with the MA part
+        // pulled back inside (|θ| = 0.9) finds it; the better is kept.
+        let mut start = fit.params().clone();
+        start
+            .ma
+            .iter_mut()
+            .filter(|m| m.abs() >= 0.999)
+            .for_each(|m| *m = 0.9 * m.signum());
+        let second = params::untransform(&self.order, &start)
+            .and_then(|x0| self.search(y, Some(x0), None, &mut tape, cancel).ok())
+            .and_then(|(min, _)| self.finish(y, min).ok());
+        cancel.check()?;
+        Ok(match second {
+            Some(other) if other.loglike() > fit.loglike() => other,
+            _ => fit,
+        })
     }
 
     /// Fits, starting the search from `warm` when it is a valid point
@@ -210,6 +232,12 @@ impl Objective for Likelihood<'_> {
         }
         (f.is_finite() && g.iter().all(|v| v.is_finite())).then_some(f)
     }
+}
+
+/// Whether an MA coefficient ends at the invertibility bound (|θ| ≥ 0.999,
+/// for an MA(1) the root on the unit circle).
+fn at_invertibility_bound(params: &Params) -> bool {
+    params.ma.iter().any(|m| m.abs() >= 0.999)
 }
 
 /// Input checks shared by every fit.
