@@ -34,7 +34,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Load flight files into `flights`, replacing each year they cover atomically.
+    /// Load flight files into `flights`, replacing the days they cover (and their own earlier rows) atomically.
     Load {
         /// s3://bucket/key, s3://bucket/prefix/, or a local path or glob; plain, gzip or zstd.
         #[arg(required = true)]
