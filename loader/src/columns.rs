@@ -3,7 +3,7 @@
 //! (`FL_DATE, OP_CARRIER, ...`) and the BTS on-time files
 //! (`FlightDate, Reporting_Airline, ...`).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// One parsed flight, as the `flights` table holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -190,12 +190,30 @@ impl Columns {
     }
 }
 
-/// `2015-01-31` (Kaggle, BTS) or `1/31/2015` with an optional time part.
+/// The first year of the BTS on-time records.
+const FIRST_YEAR: i32 = 1987;
+
+/// Next year, the last a flight date may fall in.
+fn last_year() -> i32 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    chrono::DateTime::from_timestamp(now, 0).map_or(9998, |t| t.year() + 1)
+}
+
+/// `2015-01-31` (Kaggle, BTS) or `1/31/2015` with an optional time part,
+/// from 1987 (the first BTS records) to next year: anything else is a
+/// typo that would make a partition of its own.
 fn parse_date(v: &str) -> Result<NaiveDate, String> {
     let day = v.split_whitespace().next().unwrap_or(v);
-    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+    let date = NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(day, "%m/%d/%Y"))
-        .map_err(|_| format!("FL_DATE: invalid date {v:?}"))
+        .map_err(|_| format!("FL_DATE: invalid date {v:?}"))?;
+    let last_year = last_year();
+    if !(FIRST_YEAR..=last_year).contains(&date.year()) {
+        return Err(format!("FL_DATE: {date} is outside {FIRST_YEAR}..{last_year}"));
+    }
+    Ok(date)
 }
 
 /// The row's fields joined back into a CSV line, for the rejects table.
@@ -205,7 +223,23 @@ pub(crate) fn raw_line(rec: &csv::ByteRecord) -> String {
         .from_writer(Vec::new());
     let _ = w.write_byte_record(rec);
     let bytes = w.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+    truncate_raw(String::from_utf8_lossy(&bytes).trim_end_matches('\n'))
+}
+
+/// Most bytes of a rejected row kept in `flight_rejects.raw`.
+pub(crate) const MAX_RAW: usize = 4096;
+
+/// The row's text, cut at [`MAX_RAW`] bytes (on a character boundary) with
+/// a note of how much was left out, so one huge line cannot bloat the table.
+fn truncate_raw(text: &str) -> String {
+    if text.len() <= MAX_RAW {
+        return text.to_string();
+    }
+    let mut end = MAX_RAW;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
 }
 
 #[cfg(test)]
@@ -268,6 +302,14 @@ mod tests {
         );
         assert_eq!(err("2015-01-02,AA,1,,LAX,1745,1802,3,1,0,0,"), "ORIGIN is empty");
         assert_eq!(
+            err("1901-01-02,AA,1,JFK,LAX,1745,1802,3,1,0,0,"),
+            format!("FL_DATE: 1901-01-02 is outside 1987..{}", last_year())
+        );
+        assert_eq!(
+            err("2999-01-02,AA,1,JFK,LAX,1745,1802,3,1,0,0,"),
+            format!("FL_DATE: 2999-01-02 is outside 1987..{}", last_year())
+        );
+        assert_eq!(
             err("2015-01-02,AA,1,JFK,LAX,17x5,1802,3,1,0,0,"),
             "CRS_DEP_TIME: invalid number \"17x5\""
         );
@@ -281,5 +323,15 @@ mod tests {
     fn missing_column_is_named() {
         let e = Columns::from_header(&header("FL_DATE,OP_CARRIER,ORIGIN,DEST")).unwrap_err();
         assert_eq!(e, "missing required column DEP_DELAY (or DepDelay)");
+    }
+
+    #[test]
+    fn a_huge_rejected_row_is_kept_cut() {
+        let long = format!("2015-01-02,{}", "é".repeat(5000));
+        let raw = raw_line(&csv::ByteRecord::from(vec![long.as_bytes()]));
+        assert!(raw.len() < MAX_RAW + 40, "{} bytes kept", raw.len());
+        assert!(raw.starts_with("\"2015-01-02,é") || raw.starts_with("2015-01-02,é"));
+        assert!(raw.ends_with("more bytes)"));
+        assert_eq!(raw_line(&csv::ByteRecord::from(vec!["a", "b"])), "a,b");
     }
 }

@@ -33,8 +33,21 @@ pub(crate) struct File {
     pub bytes: Vec<u8>,
 }
 
+/// Whether `origin` can be a path segment: an airport code is 2 to 8
+/// letters and digits (IATA, ICAO, FAA), nothing that could climb out of
+/// the output directory or S3 prefix.
+fn is_airport_code(origin: &str) -> bool {
+    (2..=8).contains(&origin.len()) && origin.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// Both charts of one airport-year, as `{year}/{origin}/{chart}.png` (and `.svg`).
 fn render_year(a: &AirportYear, svg_too: bool) -> Result<Vec<File>> {
+    if !is_airport_code(&a.origin) {
+        crate::refuse!(
+            "airport code {:?} is not 2 to 8 letters and digits: no file is named after it",
+            a.origin
+        );
+    }
     let dir = format!("{}/{}", a.year, a.origin);
     let mut files = Vec::new();
     for chart in Chart::ALL {
@@ -73,4 +86,30 @@ pub(crate) async fn run(args: &PlotArgs) -> Result<PlotSummary> {
         files: files.len(),
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_airport_codes_become_paths() {
+        for ok in ["JFK", "KJFK", "A175", "Z9"] {
+            assert!(is_airport_code(ok), "{ok}");
+        }
+        for bad in ["", "J", "../etc", "JF/K", "JFK ", "ÉWR", "ABCDEFGHI", ".."] {
+            assert!(!is_airport_code(bad), "{bad}");
+        }
+        let year = AirportYear {
+            origin: "../x".into(),
+            year: 2013,
+            order: None,
+            level: 0.8,
+            days: Vec::new(),
+        };
+        let Err(e) = render_year(&year, false) else {
+            panic!("a path was made of ../x")
+        };
+        assert!(e.downcast_ref::<crate::Refused>().is_some(), "{e}");
+    }
 }
