@@ -5,6 +5,7 @@
 --  * nothing is executable by PUBLIC; the roles airline_reader and
 --    airline_writer, and their grants;
 --  * airline_writer owns flights and its partitions (a load swaps them);
+--    op_carrier and dest may be NULL (a blank one no longer rejects a row);
 --  * pg_dump keeps the results and the rejects;
 --  * flight_years and refresh_pending(): the nightly job refreshes only
 --    the years that received data;
@@ -50,6 +51,9 @@ STRICT
 SET search_path TO pg_catalog, @extschema@, pg_temp
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'refresh_wrapper';
+
+-- A row with a blank carrier or destination loads (the rule uses neither).
+ALTER TABLE @extschema@.flights ALTER COLUMN op_carrier DROP NOT NULL, ALTER COLUMN dest DROP NOT NULL;
 
 -- What made each prediction; rows made by 0.1.0 keep NULL (unknown).
 ALTER TABLE @extschema@.airport_daily_summary

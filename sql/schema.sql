@@ -8,10 +8,10 @@
 -- can be replaced atomically (see flights_partition).
 CREATE TABLE flights (
     fl_date            date    NOT NULL,
-    op_carrier         text    NOT NULL,
+    op_carrier         text,             -- NULL when the file leaves it blank (the rule does not use it)
     op_carrier_fl_num  integer,
     origin             text    NOT NULL,
-    dest               text    NOT NULL,
+    dest               text,             -- NULL when blank, as op_carrier
     crs_dep_time       integer,          -- scheduled departure, hhmm
     dep_time           integer,          -- actual departure, hhmm
     dep_delay          float8,           -- minutes; NULL when missing (e.g. cancelled)

@@ -205,7 +205,29 @@ out=$(env PGPORT=1 $LOADER detect --input s3://flights/raw/2016.csv.zst --out "$
 [ "$(head -1 "$ROOT/summary.csv")" = "date,origin_airport,average_dep_delay,flights,dep_delay_anomaly,dep_delay_pred,dep_delay_higher_ci,dep_delay_lower_ci,dep_delay_source" ] || fail "summary header"
 [ "$(($(wc -l <"$ROOT/summary.csv") - 1))" = "$(json days <<<"$out")" ] || fail "summary rows"
 [ "$(($(wc -l <"$ROOT/models.csv") - 1))" = 12 ] || fail "model rows"
-pass "detect --input from S3 to CSV, no database"
+# detect --input counts rows as load does (same parser): read, and rejected with reasons.
+loaded=$($LOADER load "$ROOT/files/2015.csv.gz" --json)
+detected=$(env PGPORT=1 $LOADER detect --input "$ROOT/files/2015.csv.gz" --out "$ROOT/2015-summary.csv" --json)
+[ "$(json rows_read <<<"$detected") $(json rows_rejected <<<"$detected")" = "$(json rows_read <<<"$loaded") $(json rejected <<<"$loaded")" ] \
+    || fail "detect --input counts differ from load's: $detected vs $loaded"
+[ "$(json rows_rejected <<<"$detected")" -gt 0 ] && [ "$(json reject_reasons <<<"$detected")" != "{}" ] || fail "no reject reasons: $detected"
+pass "detect --input from S3 to CSV, no database; rows read and rejected counted as load counts them"
+
+# A blank carrier and destination (fields the rule does not use): loaded and
+# used by load and detect --input alike, not rejected.
+python3 - "$ROOT/files/bts-2017-01.csv" "$ROOT/files/bts-blank-2017-01.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+for r in rows[1:]:
+    r[2] = r[5] = ""
+csv.writer(open(sys.argv[2], "w", newline="")).writerows(rows)
+PY
+out=$(env PGPORT=1 $LOADER detect --input "$ROOT/files/bts-blank-2017-01.csv" --out "$ROOT/blank.csv" --json)
+[ "$(json rows_used <<<"$out") $(json rows_rejected <<<"$out") $(json airports_fitted <<<"$out")" = "1860 0 3" ] || fail "detect dropped blank-carrier rows: $out"
+out=$($LOADER load "$ROOT/files/bts-blank-2017-01.csv" --json)
+[ "$(json loaded <<<"$out") $(json rejected <<<"$out")" = "1860 0" ] || fail "load rejected blank-carrier rows: $out"
+[ "$(sql -c "SELECT count(*) FROM flights WHERE source_file LIKE '%bts-blank-2017-01.csv' AND op_carrier IS NULL AND dest IS NULL")" = 1860 ] || fail "blank carrier not NULL"
+pass "a blank carrier and destination: loaded and used, not rejected"
 # --level 0.95 reproduces the replaced system's stored flags on the real
 # sample (it called conf_int(0.2): a 95 % band; crates/arima/tests/fixtures/old_system.json).
 $LOADER detect --input data/sample/nycflights13-2013.csv.gz --level 0.95 --out "$ROOT/old-system.csv" >/dev/null 2>&1

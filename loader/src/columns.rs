@@ -9,10 +9,12 @@ use chrono::{Datelike, NaiveDate};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Flight {
     pub date: NaiveDate,
-    pub carrier: String,
+    /// `None` when blank: the computation does not use it, so the row loads.
+    pub carrier: Option<String>,
     pub fl_num: Option<i32>,
     pub origin: String,
-    pub dest: String,
+    /// `None` when blank, as the carrier.
+    pub dest: Option<String>,
     pub crs_dep_time: Option<i32>,
     pub dep_time: Option<i32>,
     pub dep_delay: Option<f64>,
@@ -148,6 +150,10 @@ impl Columns {
                 Ok(v.to_string())
             }
         };
+        let optional = |i: usize| -> Result<Option<String>, String> {
+            let v = self.text(rec, i)?;
+            Ok((!v.is_empty()).then(|| v.to_string()))
+        };
         let whole = |i: usize| -> Result<Option<i32>, String> {
             let v = self.text(rec, i)?;
             if v.is_empty() {
@@ -177,10 +183,10 @@ impl Columns {
         };
         Ok(Flight {
             date: parse_date(&required(0)?)?,
-            carrier: required(1)?,
+            carrier: optional(1)?,
             fl_num: whole(2)?,
             origin: required(3)?,
-            dest: required(4)?,
+            dest: optional(4)?,
             crs_dep_time: whole(5)?,
             dep_time: whole(6)?,
             dep_delay,
@@ -270,6 +276,10 @@ mod tests {
         assert!(!f.cancelled);
         let cancelled = c.parse(&row("2015-01-02,AA,1,JFK,LAX,1745,,,,1.0,0.0,")).unwrap();
         assert_eq!((cancelled.dep_delay, cancelled.cancelled), (None, true));
+        // A blank carrier or destination loads: the rule uses neither.
+        let blank = c.parse(&row("2015-01-02,,1,JFK,,1745,1750,5,,0,0,")).unwrap();
+        assert_eq!((blank.carrier, blank.dest, blank.dep_delay), (None, None, Some(5.0)));
+        assert_eq!(f.carrier.as_deref(), Some("AA"));
     }
 
     #[test]

@@ -18,6 +18,9 @@ use summary::Outcome;
 /// What a detect run did.
 #[derive(Debug, Default, Serialize)]
 pub(crate) struct DetectSummary {
+    /// With `--input`: the rows read, used and rejected.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub input: Option<read::RowCounts>,
     pub airports_fitted: usize,
     pub airports_skipped: usize,
     pub days: usize,
@@ -37,16 +40,26 @@ pub(crate) struct DetectArgs {
 
 pub(crate) async fn run(args: &DetectArgs) -> Result<DetectSummary> {
     let start = Instant::now();
-    let mut series = if args.input.is_empty() {
-        read::from_database(args.year).await?
+    let (mut series, input) = if args.input.is_empty() {
+        (read::from_database(args.year).await?, None)
     } else {
-        read::from_files(&args.input, args.year, args.endpoint_url.clone()).await?
+        let (series, counts) = read::from_files(&args.input, args.year, args.endpoint_url.clone()).await?;
+        (series, Some(counts))
     };
     if !args.airports.is_empty() {
         series.retain(|s| args.airports.contains(&s.origin));
     }
     if series.is_empty() {
-        bail!("no daily series to model (check --year and --airport)");
+        match &input {
+            Some(c) => bail!(
+                "no daily series to model: {} rows read, {} with a departure delay, {} rejected {:?} (check --year and --airport)",
+                c.rows_read,
+                c.rows_used,
+                c.rows_rejected,
+                c.reject_reasons
+            ),
+            None => bail!("no daily series to model (check --year and --airport)"),
+        }
     }
     let opts = args.opts.clone();
     let outcome = tokio::task::spawn_blocking(move || {
@@ -66,6 +79,7 @@ pub(crate) async fn run(args: &DetectArgs) -> Result<DetectSummary> {
     }
     let fitted = outcome.fitted();
     Ok(DetectSummary {
+        input,
         airports_fitted: fitted,
         airports_skipped: outcome.models.len() - fitted,
         days: outcome.days.len(),
