@@ -8,7 +8,8 @@ use pgrx::datum::Array;
 use crate::error::{self, raise, INVALID_PARAMETER, LIMIT_EXCEEDED, NULL_VALUE};
 
 /// Most values a series argument (`arima_fit`, `arima_detect`) may hold:
-/// 270 years of days. A fit on this many values takes well under a second.
+/// 270 years of days. A fit of (10,2,2) on this many values still stops
+/// within 100 ms of a cancel (tests/database.sh).
 pub(crate) const MAX_SERIES: usize = 100_000;
 /// Most steps `arima_forecast` computes.
 pub(crate) const MAX_HORIZON: i32 = 100_000;
