@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
+source tests/lib.sh
 ROOT=$PWD/target/superset-test
 PORT=${SUPERSET_PG_PORT:-54337}
 WEB=${SUPERSET_PORT:-54338}
@@ -16,8 +17,7 @@ VENV=$PWD/target/venv-superset
 SHOT=""
 [ "${1:-}" = --screenshot ] && SHOT=$(realpath -m "$2")
 
-fail() { echo "FAIL: $*" >&2; tail -20 "$ROOT/superset.log" >&2 || true; exit 1; }
-pass() { echo "ok: $*"; }
+SERVER_LOG=$ROOT/superset.log # what a failure prints the end of
 
 if ! "$VENV/bin/python" -c "import superset" 2>/dev/null; then
     python3 -m venv "$VENV"
@@ -29,7 +29,6 @@ pg_start "$ROOT/pg" "$PORT"
 trap 'kill $WEB_PID 2>/dev/null; pg_stop "$ROOT/pg"' EXIT
 WEB_PID=
 export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
-sql() { psql -v ON_ERROR_STOP=1 -qAtX "$@"; }
 sql -c "CREATE EXTENSION airline_anomalies"
 target/release/loader load data/sample/nycflights13-2013.csv.gz --then-refresh --json >/dev/null
 sql -f sql/superset_role.sql >/dev/null
