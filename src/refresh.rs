@@ -224,9 +224,11 @@ fn update_year(year: i32) -> RefreshRow {
     };
     let update = worker::run(|_| summary::online_update(&new, &means, &models, &previous, &previous_models));
     let no_removal: Vec<String> = Vec::new();
-    let days = serde_json::to_string(&update.rows).expect("rows of finite numbers are JSON");
-    Spi::run_with_args(sql::UPSERT_SUMMARY, &[year.into(), days.into(), no_removal.into()])
-        .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
+    Spi::run_with_args(
+        sql::UPSERT_SUMMARY,
+        &[year.into(), update.rows_json().into(), no_removal.into()],
+    )
+    .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
     let anomalies = update.rows.iter().filter(|r| r.dep_delay_anomaly == Some(true)).count();
     (
         year,

@@ -92,6 +92,13 @@ pub struct OnlineUpdate {
     pub unmodelled: usize,
 }
 
+impl OnlineUpdate {
+    /// The rows as the JSON `sql/upsert_summary.sql` takes.
+    pub fn rows_json(&self) -> String {
+        crate::rows::rows_json(&self.rows)
+    }
+}
+
 /// The online update of a year: `new` holds each airport's days after the
 /// year's last summarised day; each is marked with the one-step prediction
 /// of the year's stored model in `models`, run over the airport's

@@ -188,13 +188,18 @@ impl Outcome {
 
     /// The model rows as the JSON `sql/upsert_model.sql` takes.
     pub fn models_json(&self) -> String {
-        serde_json::to_string(&self.models).expect("rows of finite numbers are JSON")
+        rows_json(&self.models)
     }
 
     /// The summary rows as the JSON `sql/upsert_summary.sql` takes.
     pub fn days_json(&self) -> String {
-        serde_json::to_string(&self.days).expect("rows of finite numbers are JSON")
+        rows_json(&self.days)
     }
+}
+
+/// Rows as the JSON array the upsert statements take (keys named as the columns).
+pub(crate) fn rows_json<T: Serialize>(rows: &[T]) -> String {
+    serde_json::to_string(rows).expect("rows of finite numbers are JSON")
 }
 
 /// A fitted model as stored in `airport_models`, ready to predict the
