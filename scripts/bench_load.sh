@@ -43,17 +43,15 @@ echo "== loader detect, full year"
 $LOADER detect --year 2015 --json >"$ROOT/detect.json"
 cat "$ROOT/detect.json"
 
-python3 - "$ROOT" "$bytes" "$peer" "$clean_bytes" <<'PY'
-import datetime, json, pathlib, re, sys
+python3 - "$ROOT" "$bytes" "$peer" "$clean_bytes" <<'PY' | python3 scripts/bench_section.py load
+import datetime, json, pathlib, sys
 root, gz_bytes, peer, clean_bytes = pathlib.Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 load = json.loads((root / "load.json").read_text())
 det = json.loads((root / "detect.json").read_text())
 rss_mb = int((root / "rss").read_text().split()[-1]) / 1024
 rows, secs, copy_secs = load["rows_read"], load["seconds"], load["copy_seconds"]
 ours_rps, copy_rps, peer_rps = rows / secs, rows / copy_secs, load["loaded"] / peer
-begin, end = "<!-- load:begin -->", "<!-- load:end -->"
-section = f"""{begin}
-## Loading a year (`scripts/bench_load.sh`)
+print(f"""## Loading a year (`scripts/bench_load.sh`)
 
 Measured {datetime.date.today()}: a synthetic 2015 from `loader generate` ({rows:,} rows, Kaggle schema, 28 columns,
 {gz_bytes / 1e6:.0f} MB gzip), served by s3s-fs on 127.0.0.1, into PostgreSQL 15 on the same 2-core machine.
@@ -72,10 +70,6 @@ database in 256 KiB buffers of encoded rows (the parsing thread encodes binary C
 writer the same phase reached only 65 % of `\\copy`).
 
 `loader detect --year 2015` (client-side, for Aurora/RDS): {det["airports_fitted"]} airports, {det["days"]:,} days in {det["seconds"]:.1f} s.
-{end}"""
-doc = pathlib.Path("BENCHMARKS.md")
-text = doc.read_text()
-text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S) if begin in text else text.rstrip() + "\n\n" + section + "\n"
-doc.write_text(text)
+""")
 PY
 echo "BENCHMARKS.md updated"

@@ -66,15 +66,13 @@ sql -c "\copy (SELECT origin, fl_date, avg(dep_delay), count(*) FROM flights WHE
 peer=$(.venv-ref/bin/python reference/bench_refresh_peer.py "$OUT/daily2015.csv")
 echo "statsmodels: ${peer}s"
 
-python3 - "$rows" "$first" "$second" "$grid" "$peer" "$online_days" "$online_ms" <<'PY'
-import datetime, pathlib, re, sys
+python3 - "$rows" "$first" "$second" "$grid" "$peer" "$online_days" "$online_ms" <<'PY' | python3 scripts/bench_section.py refresh
+import datetime, sys
 rows, first, second, grid_ms, peer, online_days, online_ms = sys.argv[1:]
 fitted, skipped, days, anomalies, seconds = first.split(",")
 seconds, second, grid, peer = float(seconds), float(second), float(grid_ms) / 1000, float(peer)
 airports = int(fitted) + int(skipped)
-begin, end = "<!-- refresh:begin -->", "<!-- refresh:end -->"
-section = f"""{begin}
-## refresh_year on a full year (`scripts/bench_refresh.sh`)
+print(f"""## refresh_year on a full year (`scripts/bench_refresh.sh`)
 
 Measured {datetime.date.today()}: a synthetic 2015 with {int(rows):,} flights at {airports} airports (busiest ≈1,950
 departures a day, smallest 2; weekly and seasonal patterns, storm days, 1.5 % cancelled), PostgreSQL 15 on this
@@ -91,13 +89,6 @@ departures a day, smallest 2; weekly and seasonal patterns, storm days, 1.5 % ca
 {anomalies} days were flagged. Target for `refresh_year` with the default order: under 10 s. With grid search on,
 a year costs about {airports} × {grid:.2f} s / 2 cores ≈ {airports * grid / 2 / 60:.0f} minutes at this size (smaller airports
 are cheaper, the busiest about the same: the cost follows the number of days, not flights).
-{end}"""
-doc = pathlib.Path("BENCHMARKS.md")
-text = doc.read_text()
-if begin in text:
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n" + section + "\n"
-doc.write_text(text)
+""")
 PY
 echo "BENCHMARKS.md updated"

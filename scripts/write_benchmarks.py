@@ -6,14 +6,13 @@ import datetime
 import json
 import pathlib
 import platform
-import re
 import subprocess
+
+import bench_section
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CRIT = ROOT / "target/criterion"
 BENCH = ROOT / "target/bench"
-DOC = ROOT / "BENCHMARKS.md"
-BEGIN, END = "<!-- arima:begin -->", "<!-- arima:end -->"
 
 
 def crit(*path):
@@ -52,8 +51,7 @@ ll = {
 rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
 sm_grid365_est = sm["walk_forward_511_365_s"] * 72
 
-section = f"""{BEGIN}
-## ARIMA core (`crates/arima`)
+section = f"""## ARIMA core (`crates/arima`)
 
 Measured {datetime.date.today()} by `scripts/bench.sh` on {cpu()} ({rustc}), in one run with its
 peer: statsmodels 0.15.0 with OpenBLAS/OpenMP pinned to one thread. Series: the real EWR 2013 daily
@@ -95,11 +93,6 @@ forecasts (one pass per fit), and the recursions for the search (dozens of passe
   (previous optimum and inverse Hessian) take ~2–3 iterations each, 124 refits per order.
 - This machine is a shared VM whose timings drift by up to 30 % between runs; both sides of every row
   are measured in the same run.
-{END}"""
+"""
 
-text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEvery figure here is measured by a script in this repository, beside its peer in the same run.\n\n"
-if BEGIN in text:
-    text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n" + section + "\n"
-DOC.write_text(text)
+bench_section.write("arima", section)

@@ -5,16 +5,19 @@
 
 use chrono::{Datelike, NaiveDate};
 
-/// One parsed flight, as the `flights` table holds it.
+use crate::records::{Read, Record, Records};
+
+/// One parsed flight, as the `flights` table holds it, borrowing its
+/// text from the record (a row costs no allocation).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Flight {
+pub(crate) struct Flight<'r> {
     pub date: NaiveDate,
     /// `None` when blank: the computation does not use it, so the row loads.
-    pub carrier: Option<String>,
+    pub carrier: Option<&'r str>,
     pub fl_num: Option<i32>,
-    pub origin: String,
+    pub origin: &'r str,
     /// `None` when blank, as the carrier.
-    pub dest: Option<String>,
+    pub dest: Option<&'r str>,
     pub crs_dep_time: Option<i32>,
     pub dep_time: Option<i32>,
     pub dep_delay: Option<f64>,
@@ -78,6 +81,14 @@ pub(crate) struct Columns {
     width: usize,
 }
 
+/// `str::trim`, after a cheaper look at the ends (fields are rarely padded).
+fn trim(v: &str) -> &str {
+    match (v.as_bytes().first(), v.as_bytes().last()) {
+        (Some(a), Some(b)) if !a.is_ascii_whitespace() && !b.is_ascii_whitespace() && a.is_ascii() && b.is_ascii() => v,
+        _ => v.trim(),
+    }
+}
+
 fn normalise(name: &str) -> String {
     name.trim()
         .trim_start_matches('\u{feff}')
@@ -85,28 +96,31 @@ fn normalise(name: &str) -> String {
         .to_ascii_uppercase()
 }
 
-/// A CSV reader over `reader` (named `name` in messages), past its header,
-/// and the header's column map. A header without a required column
-/// refuses the file. `load` and `detect --input` read files this one way.
-pub(crate) fn open<R: std::io::Read>(reader: R, name: &str) -> anyhow::Result<(csv::Reader<R>, Columns)> {
+/// A record reader over `reader` (named `name` in messages), past its
+/// header, and the header's column map. A header without a required
+/// column refuses the file. `load` and `detect --input` read files this one way.
+pub(crate) fn open<R: std::io::BufRead>(reader: R, name: &str) -> anyhow::Result<(Records<R>, Columns)> {
     use anyhow::Context;
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(reader);
-    let header = csv
-        .headers()
+    let mut records = Records::new(reader);
+    let mut header = Record::default();
+    let refuse = |e: String| anyhow::Error::new(crate::Refused(format!("{name}: {e}")));
+    match records
+        .read(&mut header)
         .with_context(|| format!("{name}: cannot read the header"))?
-        .clone();
-    let columns =
-        Columns::from_header(&header).map_err(|e| anyhow::Error::new(crate::Refused(format!("{name}: {e}"))))?;
-    Ok((csv, columns))
+    {
+        Read::Record { .. } => {}
+        Read::TooLong { .. } => return Err(refuse("the header is longer than a record may be".into())),
+        Read::End => return Err(refuse("empty file: no header".into())),
+    }
+    let names: Vec<String> = header.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+    let columns = Columns::from_header(&names).map_err(refuse)?;
+    Ok((records, columns))
 }
 
 impl Columns {
     /// Maps a header; refuses one missing a required column, naming it.
-    pub(crate) fn from_header(header: &csv::StringRecord) -> Result<Columns, String> {
-        let names: Vec<String> = header.iter().map(normalise).collect();
+    pub(crate) fn from_header<S: AsRef<str>>(header: &[S]) -> Result<Columns, String> {
+        let names: Vec<String> = header.iter().map(|h| normalise(h.as_ref())).collect();
         let mut at = [None; 10];
         for (i, field) in FIELDS.iter().enumerate() {
             at[i] = field
@@ -127,37 +141,41 @@ impl Columns {
         })
     }
 
-    fn text<'r>(&self, rec: &'r csv::ByteRecord, i: usize) -> Result<&'r str, String> {
-        match self.at[i] {
-            Some(col) => std::str::from_utf8(rec.get(col).unwrap_or_default())
-                .map(str::trim)
-                .map_err(|_| format!("{}: not UTF-8", FIELDS[i].names[0])),
+    fn text<'r>(&self, rec: &'r Record, whole: Option<&'r str>, i: usize) -> Result<&'r str, String> {
+        match self.at[i].and_then(|col| rec.text(whole, col)) {
+            Some(Ok(v)) => Ok(trim(v)),
+            Some(Err(_)) => Err(format!("{}: not UTF-8", FIELDS[i].names[0])),
             None => Ok(""),
         }
     }
 
     /// Parses one row, or says what is wrong with it.
-    pub(crate) fn parse(&self, rec: &csv::ByteRecord) -> Result<Flight, String> {
+    pub(crate) fn parse<'r>(&self, rec: &'r Record) -> Result<Flight<'r>, String> {
         if rec.len() != self.width {
             return Err(format!("expected {} fields, found {}", self.width, rec.len()));
         }
         let name = |i: usize| FIELDS[i].names[0];
-        let required = |i: usize| -> Result<String, String> {
-            let v = self.text(rec, i)?;
+        let line = rec.as_str();
+        let required = |i: usize| -> Result<&'r str, String> {
+            let v = self.text(rec, line, i)?;
             if v.is_empty() {
                 Err(format!("{} is empty", name(i)))
             } else {
-                Ok(v.to_string())
+                Ok(v)
             }
         };
-        let optional = |i: usize| -> Result<Option<String>, String> {
-            let v = self.text(rec, i)?;
-            Ok((!v.is_empty()).then(|| v.to_string()))
+        let optional = |i: usize| -> Result<Option<&'r str>, String> {
+            let v = self.text(rec, line, i)?;
+            Ok((!v.is_empty()).then_some(v))
         };
         let whole = |i: usize| -> Result<Option<i32>, String> {
-            let v = self.text(rec, i)?;
+            let v = self.text(rec, line, i)?;
             if v.is_empty() {
                 return Ok(None);
+            }
+            // Most are plain integers or, in the Kaggle files, `1802.0`.
+            if let Ok(x) = v.strip_suffix(".0").unwrap_or(v).parse::<i32>() {
+                return Ok(Some(x));
             }
             let x: f64 = v.parse().map_err(|_| format!("{}: invalid number {v:?}", name(i)))?;
             if x.fract() != 0.0 || x.abs() > i32::MAX as f64 {
@@ -166,13 +184,13 @@ impl Columns {
             Ok(Some(x as i32))
         };
         let flag = |i: usize| -> Result<bool, String> {
-            match self.text(rec, i)? {
+            match self.text(rec, line, i)? {
                 "" | "0" | "0.0" | "0.00" | "false" | "False" | "FALSE" => Ok(false),
                 "1" | "1.0" | "1.00" | "true" | "True" | "TRUE" => Ok(true),
                 v => Err(format!("{}: invalid flag {v:?}", name(i))),
             }
         };
-        let delay = self.text(rec, 7)?;
+        let delay = self.text(rec, line, 7)?;
         let dep_delay = if delay.is_empty() {
             None
         } else {
@@ -182,7 +200,7 @@ impl Columns {
             }
         };
         Ok(Flight {
-            date: parse_date(&required(0)?)?,
+            date: parse_date(required(0)?)?,
             carrier: optional(1)?,
             fl_num: whole(2)?,
             origin: required(3)?,
@@ -199,12 +217,15 @@ impl Columns {
 /// The first year of the BTS on-time records.
 const FIRST_YEAR: i32 = 1987;
 
-/// Next year, the last a flight date may fall in.
+/// Next year, the last a flight date may fall in (read from the clock once).
 fn last_year() -> i32 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    chrono::DateTime::from_timestamp(now, 0).map_or(9998, |t| t.year() + 1)
+    static LAST_YEAR: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+    *LAST_YEAR.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        chrono::DateTime::from_timestamp(now, 0).map_or(9998, |t| t.year() + 1)
+    })
 }
 
 /// `2015-01-31` (Kaggle, BTS) or `1/31/2015` with an optional time part,
@@ -212,9 +233,10 @@ fn last_year() -> i32 {
 /// typo that would make a partition of its own.
 fn parse_date(v: &str) -> Result<NaiveDate, String> {
     let day = v.split_whitespace().next().unwrap_or(v);
-    let date = NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(day, "%m/%d/%Y"))
-        .map_err(|_| format!("FL_DATE: invalid date {v:?}"))?;
+    let date = iso_date(day)
+        .or_else(|| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
+        .or_else(|| NaiveDate::parse_from_str(day, "%m/%d/%Y").ok())
+        .ok_or_else(|| format!("FL_DATE: invalid date {v:?}"))?;
     let last_year = last_year();
     if !(FIRST_YEAR..=last_year).contains(&date.year()) {
         return Err(format!("FL_DATE: {date} is outside {FIRST_YEAR}..{last_year}"));
@@ -222,12 +244,34 @@ fn parse_date(v: &str) -> Result<NaiveDate, String> {
     Ok(date)
 }
 
+/// `YYYY-MM-DD` exactly, without chrono's format machinery (the common
+/// case, and a third of the parsing time); `None` sends it the slow way.
+fn iso_date(v: &str) -> Option<NaiveDate> {
+    let b = v.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter()
+            .try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+/// The reason given for a record longer than a record may be.
+pub(crate) fn too_long(bytes: u64) -> String {
+    format!(
+        "record too long: {bytes} bytes, above the {} KiB limit",
+        crate::records::MAX_RECORD / 1024
+    )
+}
+
 /// The row's fields joined back into a CSV line, for the rejects table.
-pub(crate) fn raw_line(rec: &csv::ByteRecord) -> String {
+pub(crate) fn raw_line(rec: &Record) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    let _ = w.write_byte_record(rec);
+    let _ = w.write_record(rec.iter());
     let bytes = w.into_inner().unwrap_or_default();
     truncate_raw(String::from_utf8_lossy(&bytes).trim_end_matches('\n'))
 }
@@ -254,32 +298,35 @@ mod tests {
 
     const KAGGLE: &str = "FL_DATE,OP_CARRIER,OP_CARRIER_FL_NUM,ORIGIN,DEST,CRS_DEP_TIME,DEP_TIME,DEP_DELAY,TAXI_OUT,CANCELLED,DIVERTED,Unnamed: 27";
 
-    fn header(s: &str) -> csv::StringRecord {
-        csv::StringRecord::from(s.split(',').collect::<Vec<_>>())
+    fn header(s: &str) -> Vec<&str> {
+        s.split(',').collect()
     }
 
-    fn row(s: &str) -> csv::ByteRecord {
-        csv::ByteRecord::from(s.split(',').collect::<Vec<_>>())
+    fn row(s: &str) -> Record {
+        Record::parse(s)
     }
 
     #[test]
     fn kaggle_row() {
         let c = Columns::from_header(&header(KAGGLE)).unwrap();
-        let f = c
-            .parse(&row("2015-01-02,AA,1230.0,JFK,LAX,1745,1802.0,17.0,12.0,0.0,0.0,"))
-            .unwrap();
+        let rows = [
+            row("2015-01-02,AA,1230.0,JFK,LAX,1745,1802.0,17.0,12.0,0.0,0.0,"),
+            row("2015-01-02,AA,1,JFK,LAX,1745,,,,1.0,0.0,"),
+            row("2015-01-02,,1,JFK,,1745,1750,5,,0,0,"),
+        ];
+        let f = c.parse(&rows[0]).unwrap();
         assert_eq!(f.date, NaiveDate::from_ymd_opt(2015, 1, 2).unwrap());
         assert_eq!(
             (f.fl_num, f.crs_dep_time, f.dep_time, f.dep_delay),
             (Some(1230), Some(1745), Some(1802), Some(17.0))
         );
         assert!(!f.cancelled);
-        let cancelled = c.parse(&row("2015-01-02,AA,1,JFK,LAX,1745,,,,1.0,0.0,")).unwrap();
+        let cancelled = c.parse(&rows[1]).unwrap();
         assert_eq!((cancelled.dep_delay, cancelled.cancelled), (None, true));
         // A blank carrier or destination loads: the rule uses neither.
-        let blank = c.parse(&row("2015-01-02,,1,JFK,,1745,1750,5,,0,0,")).unwrap();
+        let blank = c.parse(&rows[2]).unwrap();
         assert_eq!((blank.carrier, blank.dest, blank.dep_delay), (None, None, Some(5.0)));
-        assert_eq!(f.carrier.as_deref(), Some("AA"));
+        assert_eq!(f.carrier, Some("AA"));
     }
 
     #[test]
@@ -288,11 +335,10 @@ mod tests {
             "Year,FlightDate,Reporting_Airline,Origin,Dest,DepDelay,Cancelled",
         ))
         .unwrap();
-        let f = c
-            .parse(&row("2016,1/5/2016 12:00:00 AM,DL,ATL,ORD,-3.00,0.00"))
-            .unwrap();
+        let rec = row("2016,1/5/2016 12:00:00 AM,DL,ATL,ORD,-3.00,0.00");
+        let f = c.parse(&rec).unwrap();
         assert_eq!(
-            (f.origin.as_str(), f.dep_delay, f.date.to_string().as_str()),
+            (f.origin, f.dep_delay, f.date.to_string().as_str()),
             ("ATL", Some(-3.0), "2016-01-05")
         );
     }
@@ -338,10 +384,10 @@ mod tests {
     #[test]
     fn a_huge_rejected_row_is_kept_cut() {
         let long = format!("2015-01-02,{}", "é".repeat(5000));
-        let raw = raw_line(&csv::ByteRecord::from(vec![long.as_bytes()]));
+        let raw = raw_line(&Record::parse(&format!("\"{long}\"")));
         assert!(raw.len() < MAX_RAW + 40, "{} bytes kept", raw.len());
         assert!(raw.starts_with("\"2015-01-02,é") || raw.starts_with("2015-01-02,é"));
         assert!(raw.ends_with("more bytes)"));
-        assert_eq!(raw_line(&csv::ByteRecord::from(vec!["a", "b"])), "a,b");
+        assert_eq!(raw_line(&Record::parse("a,b")), "a,b");
     }
 }

@@ -26,7 +26,7 @@ fn text(buf: &mut BytesMut, s: &str) {
     buf.put_slice(s.as_bytes());
 }
 
-fn opt_text(buf: &mut BytesMut, s: &Option<String>) {
+fn opt_text(buf: &mut BytesMut, s: Option<&str>) {
     match s {
         Some(s) => text(buf, s),
         None => buf.put_i32(-1),
@@ -53,10 +53,10 @@ pub(crate) fn encode(buf: &mut BytesMut, f: &Flight, source_file: &str) {
     buf.put_i16(11);
     buf.put_i32(4);
     buf.put_i32(days_since_2000(f.date));
-    opt_text(buf, &f.carrier);
+    opt_text(buf, f.carrier);
     int4(buf, f.fl_num);
-    text(buf, &f.origin);
-    opt_text(buf, &f.dest);
+    text(buf, f.origin);
+    opt_text(buf, f.dest);
     int4(buf, f.crs_dep_time);
     int4(buf, f.dep_time);
     match f.dep_delay {
@@ -79,10 +79,10 @@ mod tests {
     fn row_layout() {
         let f = Flight {
             date: NaiveDate::from_ymd_opt(2000, 1, 3).unwrap(),
-            carrier: Some("AA".into()),
+            carrier: Some("AA"),
             fl_num: None,
-            origin: "JFK".into(),
-            dest: Some("LAX".into()),
+            origin: "JFK",
+            dest: Some("LAX"),
             crs_dep_time: Some(1745),
             dep_time: None,
             dep_delay: Some(-2.5),

@@ -25,6 +25,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::columns::{self, raw_line};
+use crate::copy::{self, COPY_COLUMNS};
+use crate::inflate::Inflated;
+use crate::pg;
+use crate::records::{self, Record};
+use crate::source::{self, S3};
 use anyhow::{Context, Result};
 use bytes::{Bytes, BytesMut};
 use chrono::{Datelike, NaiveDate};
@@ -35,12 +41,6 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 use tokio_postgres::CopyInSink;
-use tokio_util::io::SyncIoBridge;
-
-use crate::columns::{self, raw_line};
-use crate::copy::{self, COPY_COLUMNS};
-use crate::pg;
-use crate::source::{self, S3};
 
 /// What a run did; printed at the end, as JSON with `--json`.
 #[derive(Debug, Default, Serialize)]
@@ -162,9 +162,9 @@ fn covered_days(rows_per_day: &BTreeMap<NaiveDate, u64>) -> impl Iterator<Item =
 
 /// Reads one source on a blocking thread, sending encoded rows (per year)
 /// and rejects. Returns the rows read and the days the file covers.
-fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Result<(u64, Vec<NaiveDate>)> {
-    let (mut csv, columns) = columns::open(SyncIoBridge::new(stream), &name)?;
-    let mut rec = csv::ByteRecord::new();
+fn parse(input: Inflated, name: String, tx: mpsc::Sender<Batch>) -> Result<(u64, Vec<NaiveDate>)> {
+    let (mut records, columns) = columns::open(input, &name)?;
+    let mut rec = Record::default();
     let mut years: BTreeMap<i32, (BytesMut, u64)> = BTreeMap::new();
     let mut rows_per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
     let (mut rejects, mut read) = (Vec::new(), 0u64);
@@ -173,10 +173,19 @@ fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Resul
             .map_err(|_| anyhow::anyhow!("the database side stopped"))
     };
     loop {
-        let line = csv.position().line() as i64;
-        match csv.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {
+        let reject = |line: u64, reason: String, raw: String| Reject {
+            source_file: name.clone(),
+            line: line as i64,
+            reason,
+            raw,
+        };
+        match records.read(&mut rec).with_context(|| format!("{name}: read failed"))? {
+            records::Read::End => break,
+            records::Read::TooLong { line, bytes } => {
+                read += 1;
+                rejects.push(reject(line, columns::too_long(bytes), String::new()));
+            }
+            records::Read::Record { line } => {
                 read += 1;
                 match columns.parse(&rec) {
                     Ok(f) => {
@@ -195,24 +204,8 @@ fn parse(stream: source::Stream, name: String, tx: mpsc::Sender<Batch>) -> Resul
                             })?;
                         }
                     }
-                    Err(reason) => rejects.push(Reject {
-                        source_file: name.clone(),
-                        line,
-                        reason,
-                        raw: raw_line(&rec),
-                    }),
+                    Err(reason) => rejects.push(reject(line, reason, raw_line(&rec))),
                 }
-            }
-            Err(e) if e.is_io_error() => return Err(e).with_context(|| format!("{name}: read failed at line {line}")),
-            Err(e) => {
-                read += 1;
-                let reason = format!("unreadable CSV: {e}");
-                rejects.push(Reject {
-                    source_file: name.clone(),
-                    line,
-                    reason,
-                    raw: String::new(),
-                });
             }
         }
         if rejects.len() >= REJECT_BATCH {

@@ -9,9 +9,11 @@ mod columns;
 mod copy;
 mod detect;
 mod generate;
+mod inflate;
 mod load;
 mod pg;
 mod plot;
+mod records;
 mod source;
 
 use std::fmt;

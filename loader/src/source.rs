@@ -4,15 +4,14 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use async_compression::tokio::bufread::{GzipDecoder, ZstdDecoder};
 use aws_sdk_s3::error::ProvideErrorMetadata;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader, ReadBuf};
+use tokio_util::io::SyncIoBridge;
+
+use crate::inflate::{self, Inflated};
 
 /// One file to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,9 +28,6 @@ impl fmt::Display for Source {
         }
     }
 }
-
-/// A stream to read a source through, decompressed.
-pub(crate) type Stream = Pin<Box<dyn AsyncRead + Send>>;
 
 /// The S3 client, built once, on first use: credentials from the standard
 /// AWS chain, `--endpoint-url` / `AWS_ENDPOINT_URL` for S3-compatible
@@ -172,30 +168,11 @@ async fn list_prefix(s3: &S3, bucket: &str, prefix: &str) -> Result<Vec<Source>>
     Ok(out)
 }
 
-/// Counts the bytes read through it (compressed bytes, for MB/s).
-struct Counting<R> {
-    inner: R,
-    bytes: Arc<AtomicU64>,
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for Counting<R> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        self.bytes
-            .fetch_add((buf.filled().len() - before) as u64, Ordering::Relaxed);
-        r
-    }
-}
-
-/// Opens a source for streaming, decompressing gzip or zstd by their magic bytes.
-pub(crate) async fn open(src: &Source, s3: &S3, bytes: Arc<AtomicU64>) -> Result<Stream> {
-    let raw: Pin<Box<dyn AsyncRead + Send>> = match src {
-        Source::Local(path) => Box::pin(
-            tokio::fs::File::open(path)
-                .await
-                .with_context(|| format!("{src}: cannot open"))?,
-        ),
+/// Opens a source for reading: decompressed (by its magic bytes) on a
+/// thread of its own, see [`crate::inflate`]. `bytes` counts the raw bytes.
+pub(crate) async fn open(src: &Source, s3: &S3, bytes: Arc<AtomicU64>) -> Result<Inflated> {
+    let raw: Box<dyn std::io::Read + Send> = match src {
+        Source::Local(path) => Box::new(std::fs::File::open(path).with_context(|| format!("{src}: cannot open"))?),
         Source::S3 { bucket, key } => {
             let client = s3.client().await;
             let obj = client
@@ -205,18 +182,9 @@ pub(crate) async fn open(src: &Source, s3: &S3, bytes: Arc<AtomicU64>) -> Result
                 .send()
                 .await
                 .map_err(|e| s3_error(&src.to_string(), e))?;
-            Box::pin(obj.body.into_async_read())
+            // Read on the inflating thread, which blocks on this runtime.
+            Box::new(SyncIoBridge::new(Box::pin(obj.body.into_async_read())))
         }
     };
-    let mut reader = BufReader::with_capacity(1 << 20, Counting { inner: raw, bytes });
-    let head = reader.fill_buf().await.with_context(|| format!("{src}: cannot read"))?;
-    Ok(match head {
-        [0x1f, 0x8b, ..] => {
-            let mut d = GzipDecoder::new(reader);
-            d.multiple_members(true);
-            Box::pin(d)
-        }
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => Box::pin(ZstdDecoder::new(reader)),
-        _ => Box::pin(reader),
-    })
+    inflate::spawn(raw, &src.to_string(), bytes).with_context(|| format!("{src}: cannot start reading"))
 }
