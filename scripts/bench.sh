@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.venv-ref
-[ -x $venv/bin/python ] || { python3 -m venv $venv && $venv/bin/pip install -q -r reference/requirements.txt; }
+[ -x $venv/bin/python ] || python3 -m venv $venv
+$venv/bin/python -c "import statsmodels, statsforecast" 2>/dev/null || $venv/bin/pip install -q -r reference/requirements-bench.txt
 out=target/bench && mkdir -p $out
 
 echo "== criterion (Rust core)"
@@ -23,6 +24,10 @@ RAYON_NUM_THREADS=1 target/release/examples/grid_timing < $out/ewr59.txt > $out/
 echo "== statsmodels peer (one thread)"
 $venv/bin/python reference/bench_statsmodels.py > $out/statsmodels.json
 cat $out/statsmodels.json
+
+echo "== statsforecast peer (one thread)"
+$venv/bin/python reference/bench_statsforecast.py > $out/statsforecast.json
+cat $out/statsforecast.json
 
 $venv/bin/python scripts/write_benchmarks.py
 echo "BENCHMARKS.md written"

@@ -40,6 +40,9 @@ def cpu():
 
 
 sm = load("statsmodels.json")
+sf = load("statsforecast.json")
+fits = json.loads((ROOT / "crates/arima/tests/fixtures/fits.json").read_text())["fits"]
+sm_llf = next(f["llf"] for f in fits if f["series"] == "nyc_ewr_2013" and f["order"] == [5, 1, 1])
 g365_1, g365_all, g59 = load("grid365_1.json"), load("grid365_all.json"), load("grid59_1.json")
 fit = crit("fit_predict_511_365")
 wf = crit("walk_forward", "511_365")
@@ -67,6 +70,15 @@ median of three runs; statsmodels figures are one run each (its grid on 365 poin
 | full 72-order grid search, 365 points, {g365_all["threads"]} threads | {fmt(g365_all["seconds"])} | | |
 
 Grid choices in this run: 365 points → {g365_1["best"]} (MSE {g365_1["best_mse"]:.3f}); 59 points → {g59["best"]}.
+
+### A second peer: statsforecast
+
+statsforecast {sf["statsforecast"]} (`statsforecast.models.ARIMA(order=(5, 1, 1))`, R's `forecast::Arima` ported: a C++
+filter under scipy's optimiser, {sf["method"]}), fit + in-sample 80 % band on the same 365 points, one thread, median
+of 20 after a warm-up: {fmt(sf["fit_predict_511_365_s"])}, against our {fmt(fit)}: ours is
+{sf["fit_predict_511_365_s"] / fit:.1f}× faster. It ends at a log-likelihood of {sf["loglik"]:.4f}, statsmodels at
+{sm_llf:.4f} (ours is tested never below statsmodels'); its conditional-sum-of-squares start settles on a slightly
+different optimum.
 
 ### One likelihood evaluation, three ways
 
