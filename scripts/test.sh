@@ -60,6 +60,9 @@ bash tests/integration.sh
 step "loader against Postgres and s3s-fs"
 bash tests/loader.sh
 
+step "loader TLS: every sslmode against a TLS-only cluster and a throw-away CA"
+bash tests/tls.sh
+
 step "Superset: the bundle imported into a real Superset, charts checked through its API"
 bash tests/superset.sh
 

@@ -14,6 +14,16 @@ fail() {
 }
 pass() { echo "ok: $*"; }
 
+# expect_error STATUS MESSAGE COMMAND...: the command exits with STATUS
+# (the loader: 1 failed, 2 refused) and says MESSAGE.
+expect_error() {
+    local want=$1 msg=$2; shift 2
+    local out rc=0
+    out=$("$@" 2>&1) || rc=$?
+    [ "$rc" = "$want" ] || fail "expected exit status $want, got $rc: $*; said: $out"
+    grep -qF -- "$msg" <<<"$out" || fail "expected '$msg' from: $*; got: $out"
+}
+
 # digest [DB]: one md5 per table of the extension's schema and its
 # partitions (name, row count, md5 of the rows in a fixed order), sorted.
 digest() {

@@ -21,15 +21,6 @@ trap 'kill $S3_PID 2>/dev/null; pg_stop "$ROOT/pg"' EXIT
 export AWS_ACCESS_KEY_ID=test-key AWS_SECRET_ACCESS_KEY=test-secret AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL=http://127.0.0.1:$S3_PORT AWS_EC2_METADATA_DISABLED=true
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
-# expect_error STATUS MESSAGE COMMAND...: the command exits with STATUS
-# (1 failed, 2 refused) and says MESSAGE.
-expect_error() {
-    local want=$1 msg=$2; shift 2
-    local out rc=0
-    out=$("$@" 2>&1) || rc=$?
-    [ "$rc" = "$want" ] || fail "expected exit status $want, got $rc: $*; said: $out"
-    grep -qF -- "$msg" <<<"$out" || fail "expected '$msg' from: $*; got: $out"
-}
 flights() { sql -c "SELECT count(*) FROM flights WHERE fl_date >= make_date($1,1,1) AND fl_date < make_date($1+1,1,1)"; }
 
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$S3_PORT") 2>/dev/null && break; sleep 0.1; done
@@ -182,9 +173,41 @@ expect_error 2 "above --max-reject-ratio" $LOADER load "$ROOT/files/bad-2015.csv
 [ "$(sql -c "SELECT count(*) FROM flight_rejects WHERE source_file LIKE '%bad-2015.csv'")" = 100 ] || fail "refused load lost its rejects"
 [ "$(sql -c "SELECT count(*) FROM flights")" = "$snapshot" ] || fail "a failed load changed flights"
 [ "$(sql -c "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'flights_load_%'")" = 0 ] || fail "staging tables left behind"
+# Bounded input. A newline-free gzip bomb (256 MiB of one field, 260 KB
+# compressed) between good rows is one record too long, read through and
+# rejected, never held: the loader stays small. A file of garbage is
+# refused early, at the reject ratio, not after reading it all.
+python3 - "$ROOT/files/bomb-1999.csv.gz" "$ROOT/files/garbage-2015.csv.gz" <<'PY'
+import gzip, sys
+with gzip.open(sys.argv[1], "wt", compresslevel=9) as f:
+    f.write("FL_DATE,OP_CARRIER,ORIGIN,DEST,DEP_DELAY\n")
+    f.writelines(f"1999-03-{d:02d},AA,JFK,LAX,{d}\n" for d in range(1, 29))
+    for _ in range(256):
+        f.write("x" * (1 << 20))
+    f.write("\n1999-03-29,AA,JFK,LAX,5\n")
+with gzip.open(sys.argv[2], "wt", compresslevel=1) as f:
+    f.write("FL_DATE,OP_CARRIER,ORIGIN,DEST,DEP_DELAY\n")
+    f.writelines("not,a,flight\n" for _ in range(3_000_000))
+PY
+out=$(/usr/bin/time -f %M -o "$ROOT/rss" env PGPORT=1 $LOADER detect --input "$ROOT/files/bomb-1999.csv.gz" --out "$ROOT/bomb.csv" --json)
+[ "$(json rows_read <<<"$out") $(json rows_used <<<"$out") $(json reject_reasons <<<"$out")" = "30 29 {'record too long': 1}" ] \
+    || fail "the bomb's line was not one rejected record: $out"
+[ "$(tail -1 "$ROOT/rss")" -lt 102400 ] || fail "detect held the bomb's line: $(tail -1 "$ROOT/rss") KB resident"
+out=$(/usr/bin/time -f %M -o "$ROOT/rss" $LOADER load "$ROOT/files/bomb-1999.csv.gz" --max-reject-ratio 0.5 --json)
+[ "$(json loaded <<<"$out") $(json rejected <<<"$out")" = "29 1" ] || fail "bomb load: $out"
+[ "$(tail -1 "$ROOT/rss")" -lt 102400 ] || fail "load held the bomb's line: $(tail -1 "$ROOT/rss") KB resident"
+[ "$(sql -c "SELECT line || ' ' || reason || ' ' || length(raw) FROM flight_rejects WHERE source_file LIKE '%bomb-1999.csv.gz'")" \
+    = "30 record too long: 268435456 bytes, above the 64 KiB limit 0" ] || fail "the bomb's reject row"
+sql -c "DROP TABLE flights_y1999; DELETE FROM flight_years WHERE year = 1999; DELETE FROM flight_rejects WHERE source_file LIKE '%bomb-1999.csv.gz'"
+expect_error 2 "so far, stopped early" $LOADER load "$ROOT/files/garbage-2015.csv.gz"
+kept=$(sql -c "SELECT count(*) FROM flight_rejects WHERE source_file LIKE '%garbage-2015.csv.gz'")
+[ "$kept" -gt 0 ] && [ "$kept" -lt 100000 ] || fail "the garbage file was not stopped early: $kept rejects kept"
+[ "$(sql -c "SELECT count(*) FROM flights")" = "$snapshot" ] || fail "a refused load changed flights"
+[ "$(sql -c "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'flights_load_%'")" = 0 ] || fail "staging tables left behind"
 expect_error 2 "--level: level 1.5 is not in (0, 1)" $LOADER detect --year 2015 --level 1.5
 expect_error 2 "--input needs --out" $LOADER detect --input "$ROOT/files/bad-2015.csv"
 pass "bad bucket, key, credentials, database, column, file, reject ratio, arguments: clear messages, exit 1 or 2, nothing changed"
+pass "a newline-free gzip bomb is one rejected record in bounded memory; a garbage file stops early at the reject ratio"
 
 # 7. detect writes exactly what refresh_year writes; --airport touches only that airport.
 digest() { sql -c "SELECT md5(string_agg(s::text, ',' ORDER BY date, origin_airport)) FROM airport_daily_summary s WHERE date >= '2015-01-01' AND date < '2016-01-01'"; }

@@ -96,7 +96,7 @@ fn staging(year: i32) -> String {
 }
 
 impl Stage {
-    async fn open(config: &tokio_postgres::Config, year: i32) -> Result<Stage> {
+    async fn open(config: &pg::Settings, year: i32) -> Result<Stage> {
         let client = pg::connect(config).await?;
         let table = staging(year);
         // One loader per year at a time; the lock goes with the connection.
@@ -120,6 +120,18 @@ impl Stage {
         );
         sink.send(Bytes::from_static(copy::HEADER)).await?;
         Ok(Stage { client, sink })
+    }
+
+    /// Gives the year up after a failure: the COPY is aborted and the staging
+    /// table dropped on this connection, still holding the year's lock, so a
+    /// run waiting for that lock never loses its own table. (A broken
+    /// connection leaves the table to the next run of the year, which drops it.)
+    async fn abandon(self, year: i32) {
+        let Stage { client, sink } = self;
+        drop(sink);
+        let _ = client
+            .batch_execute(&format!("DROP TABLE IF EXISTS {}", staging(year)))
+            .await;
     }
 
     /// Ends the COPY (the rows are then committed in the staging table).
@@ -246,22 +258,30 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
     let files: Vec<String> = sources.iter().map(ToString::to_string).collect();
     let bytes = Arc::new(AtomicU64::new(0));
     let mut stages: BTreeMap<i32, Stage> = BTreeMap::new();
-    let mut rejects: Vec<Reject> = Vec::new();
+    let mut rejects = RejectLog::open(&main).await?;
     let mut covered: BTreeMap<i32, BTreeSet<NaiveDate>> = BTreeMap::new();
     let mut summary = Summary {
         files: sources.len(),
         ..Summary::default()
+    };
+    let too_many = |rejected: u64, read: u64| read > 0 && rejected as f64 > opts.max_reject_ratio * read as f64;
+    let refusal = |rejected: u64, read: u64, when: &str| {
+        anyhow::Error::new(crate::Refused(format!(
+            "{rejected} of {read} rows rejected{when} ({:.2} %, above --max-reject-ratio {:.2} %); nothing replaced, rejects kept in flight_rejects",
+            100.0 * rejected as f64 / read as f64,
+            100.0 * opts.max_reject_ratio
+        )))
     };
 
     let result: Result<()> = async {
         for src in &sources {
             let name = src.to_string();
             progress.set_message(name.clone());
-            let stream = source::open(src, &s3, bytes.clone()).await?;
+            let input = source::open(src, &s3, bytes.clone()).await?;
             let (tx, mut rx) = mpsc::channel::<Batch>(8);
             let parser = tokio::task::spawn_blocking({
                 let name = name.clone();
-                move || parse(stream, name, tx)
+                move || parse(input, name, tx)
             });
             while let Some(batch) = rx.recv().await {
                 match batch {
@@ -273,9 +293,17 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
                         stage.sink.send(data).await?;
                         summary.loaded += rows;
                     }
-                    Batch::Rejects(r) => rejects.extend(r),
+                    Batch::Rejects(batch) => {
+                        rejects.write(&batch).await?;
+                        // Checked as the run goes: a file of garbage stops early
+                        // (dropping rx stops the parser and the inflating thread).
+                        let seen = summary.loaded + rejects.count;
+                        if rejects.count >= REJECT_BATCH as u64 && too_many(rejects.count, seen) {
+                            return Err(refusal(rejects.count, seen, " so far, stopped early"));
+                        }
+                    }
                 }
-                progress.set_position(summary.loaded + rejects.len() as u64);
+                progress.set_position(summary.loaded + rejects.count);
             }
             let (read, days) = parser.await.context("parser thread")??;
             summary.rows_read += read;
@@ -283,28 +311,19 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
                 covered.entry(day.year()).or_default().insert(day);
             }
         }
+        if too_many(rejects.count, summary.rows_read) {
+            return Err(refusal(rejects.count, summary.rows_read, ""));
+        }
         Ok(())
     }
     .await;
-    summary.rejected = rejects.len() as u64;
+    summary.rejected = rejects.count;
     summary.bytes = bytes.load(Ordering::Relaxed);
     summary.years = stages.keys().copied().collect();
 
-    let outcome = match result {
-        Err(e) => Err(e),
-        Ok(()) if summary.rows_read > 0 && summary.rejected as f64 / summary.rows_read as f64 > opts.max_reject_ratio => {
-            Err(anyhow::Error::new(crate::Refused(format!(
-                "{} of {} rows rejected ({:.2} %, above --max-reject-ratio {:.2} %); nothing replaced, rejects kept in flight_rejects",
-                summary.rejected,
-                summary.rows_read,
-                100.0 * summary.rejected as f64 / summary.rows_read as f64,
-                100.0 * opts.max_reject_ratio
-            ))))
-        }
-        Ok(()) => Ok(()),
-    };
-    match outcome {
+    match result {
         Ok(()) => {
+            rejects.finish().await?;
             let mut finished = Vec::new();
             for (year, stage) in std::mem::take(&mut stages) {
                 finished.push((year, stage.end_copy().await?));
@@ -313,18 +332,17 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
             for (year, client) in &finished {
                 prepare(client, *year).await?;
             }
-            swap_in(&main, &mut summary, &files, &covered, &rejects).await?;
+            swap_in(&main, &mut summary, &files, &covered).await?;
             drop(finished); // releases the per-year locks
         }
         Err(e) => {
-            drop(stages); // their COPYs abort with the connections
-            for year in &summary.years {
-                let _ = main
-                    .batch_execute(&format!("DROP TABLE IF EXISTS {}", staging(*year)))
-                    .await;
+            for (year, stage) in std::mem::take(&mut stages) {
+                stage.abandon(year).await;
             }
             // The rejects are kept even when the load is refused: they say why.
-            let _ = record_rejects(&main, &files, &rejects).await;
+            if rejects.finish().await.is_ok() {
+                let _ = record_rejects(&main, &files).await;
+            }
             return Err(e);
         }
     }
@@ -354,7 +372,6 @@ async fn swap_in(
     summary: &mut Summary,
     files: &[String],
     covered: &BTreeMap<i32, BTreeSet<NaiveDate>>,
-    rejects: &[Reject],
 ) -> Result<()> {
     let record = pg::records_years(client).await?;
     client.batch_execute("BEGIN").await?;
@@ -378,7 +395,7 @@ async fn swap_in(
                     .context("recording the load in flight_years")?;
             }
         }
-        record_rejects(client, files, rejects).await
+        record_rejects(client, files).await
     }
     .await;
     match result {
@@ -459,26 +476,58 @@ async fn merge(client: &Client, year: i32, days: &[NaiveDate], files: &[String])
         .with_context(|| format!("adding the rows of {year}"))
 }
 
+/// Rejected rows on their way to `flight_rejects`: COPYed into a temporary
+/// table as they come, so a run never holds them all, and moved in with the
+/// load (or on their own when the load is refused).
+struct RejectLog {
+    writer: Pin<Box<BinaryCopyInWriter>>,
+    count: u64,
+}
+
+impl RejectLog {
+    async fn open(client: &Client) -> Result<RejectLog> {
+        client
+            .batch_execute("CREATE TEMPORARY TABLE load_rejects (source_file text, line bigint, reason text, raw text)")
+            .await
+            .context("creating the temporary rejects table")?;
+        let sink = client.copy_in("COPY pg_temp.load_rejects FROM STDIN BINARY").await?;
+        let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT8, Type::TEXT, Type::TEXT]);
+        Ok(RejectLog {
+            writer: Box::pin(writer),
+            count: 0,
+        })
+    }
+
+    async fn write(&mut self, batch: &[Reject]) -> Result<()> {
+        for r in batch {
+            self.writer
+                .as_mut()
+                .write(&[&r.source_file, &r.line, &r.reason, &r.raw])
+                .await
+                .context("recording rejects")?;
+        }
+        self.count += batch.len() as u64;
+        Ok(())
+    }
+
+    async fn finish(&mut self) -> Result<()> {
+        self.writer.as_mut().finish().await.context("recording rejects")?;
+        Ok(())
+    }
+}
+
 /// Replaces the rejects recorded for these files by this run's.
-async fn record_rejects(client: &Client, files: &[String], rejects: &[Reject]) -> Result<()> {
+async fn record_rejects(client: &Client, files: &[String]) -> Result<()> {
     client
         .execute("DELETE FROM flight_rejects WHERE source_file = ANY ($1)", &[&files])
         .await?;
-    if rejects.is_empty() {
-        return Ok(());
-    }
-    let sink = client
-        .copy_in("COPY flight_rejects (source_file, line, reason, raw) FROM STDIN BINARY")
-        .await?;
-    let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT8, Type::TEXT, Type::TEXT]);
-    futures::pin_mut!(writer);
-    for r in rejects {
-        writer
-            .as_mut()
-            .write(&[&r.source_file, &r.line, &r.reason, &r.raw])
-            .await?;
-    }
-    writer.finish().await.context("recording rejects")?;
+    client
+        .batch_execute(
+            "INSERT INTO flight_rejects (source_file, line, reason, raw)
+             SELECT source_file, line, reason, raw FROM pg_temp.load_rejects",
+        )
+        .await
+        .context("recording rejects")?;
     Ok(())
 }
 

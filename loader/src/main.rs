@@ -15,6 +15,7 @@ mod pg;
 mod plot;
 mod records;
 mod source;
+mod tls;
 
 use std::fmt;
 use std::path::PathBuf;

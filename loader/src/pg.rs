@@ -2,15 +2,38 @@
 //! with the extension are in the `summary` crate.
 
 use anyhow::{anyhow, bail, Context, Result};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// Connection settings from `DATABASE_URL`, else the usual `PG*` variables.
-pub(crate) fn config() -> Result<Config> {
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        return url
-            .parse()
-            .map_err(|e| anyhow!("DATABASE_URL is not a valid connection string: {e}"));
-    }
+use crate::tls;
+
+/// Where and how to connect: the driver's settings and the TLS connector.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    config: Config,
+    tls: MakeRustlsConnect,
+}
+
+/// Connection settings from `DATABASE_URL`, else the usual `PG*` variables;
+/// TLS by libpq's `sslmode` rules (see [`crate::tls`]).
+pub(crate) fn config() -> Result<Settings> {
+    let (mut config, split) = match std::env::var("DATABASE_URL") {
+        Ok(url) => {
+            let split = tls::split(&url);
+            let config = split
+                .rest
+                .parse()
+                .map_err(|e| anyhow!("DATABASE_URL is not a valid connection string: {e}"))?;
+            (config, split)
+        }
+        Err(_) => (from_env()?, tls::Split::default()),
+    };
+    let (mode, tls) = tls::connector(split.sslmode, split.sslrootcert)?;
+    config.ssl_mode(mode);
+    Ok(Settings { config, tls })
+}
+
+fn from_env() -> Result<Config> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let mut c = Config::new();
     c.host(env("PGHOST").as_deref().unwrap_or("/var/run/postgresql"));
@@ -33,13 +56,15 @@ pub(crate) fn config() -> Result<Config> {
 }
 
 /// A new connection, its driver task spawned.
-pub(crate) async fn connect(config: &Config) -> Result<Client> {
-    let (client, conn) = config.connect(NoTls).await.map_err(|e| {
+pub(crate) async fn connect(settings: &Settings) -> Result<Client> {
+    let config = &settings.config;
+    let (client, conn) = config.connect(settings.tls.clone()).await.map_err(|e| {
         let hosts: Vec<String> = config.get_hosts().iter().map(|h| format!("{h:?}")).collect();
         anyhow!(
-            "cannot connect to Postgres ({}, port {:?}): {e}",
+            "cannot connect to Postgres ({}, port {:?}): {}",
             hosts.join(","),
-            config.get_ports()
+            config.get_ports(),
+            describe(&e)
         )
     })?;
     tokio::spawn(async move {
@@ -48,6 +73,22 @@ pub(crate) async fn connect(config: &Config) -> Result<Client> {
         }
     });
     Ok(client)
+}
+
+/// What went wrong, in full: the server's own message (tokio-postgres says
+/// only "db error"), or the error with its causes (a TLS failure's reason
+/// is two levels down).
+fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{}: {}", db.severity(), db.message());
+    }
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }
 
 /// Refuses to start when the schema is not installed.
