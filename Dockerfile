@@ -32,13 +32,20 @@ RUN cargo pgrx install --release --pg-config "/usr/lib/postgresql/${PG_MAJOR}/bi
 FROM ${PG_IMAGE} AS db
 ARG PG_MAJOR
 RUN apt-get update \
- && apt-get install -y --no-install-recommends "postgresql-${PG_MAJOR}-cron" \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get install -y --no-install-recommends "postgresql-${PG_MAJOR}-cron" pgbackrest ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /var/log/pgbackrest /var/spool/pgbackrest \
+ && chown postgres:postgres /var/log/pgbackrest /var/spool/pgbackrest
 COPY --from=build /out/lib/ /usr/lib/postgresql/${PG_MAJOR}/lib/
 COPY --from=build /out/extension/ /usr/share/postgresql/${PG_MAJOR}/extension/
-COPY sql/superset_role.sql /usr/local/share/airline_anomalies/superset_role.sql
+COPY sql/superset_role.sql sql/loader_role.sql /usr/local/share/airline_anomalies/
 COPY docker/initdb/ /docker-entrypoint-initdb.d/
-ENV POSTGRES_DB=airline
+COPY docker/airline-entrypoint.sh /usr/local/bin/
+# pgBackRest's settings (the repository's come with the container: see
+# infra/database.yaml); archiving is on only when a repository is set.
+ENV POSTGRES_DB=airline PGBACKREST_STANZA=airline PGBACKREST_PG1_PATH=/var/lib/postgresql/data \
+    PGBACKREST_REPO1_RETENTION_FULL=4 PGBACKREST_START_FAST=y PGBACKREST_LOG_LEVEL_CONSOLE=warn
+ENTRYPOINT ["airline-entrypoint.sh"]
 CMD ["postgres", "-c", "shared_preload_libraries=pg_cron", "-c", "cron.database_name=airline", \
      "-c", "cron.use_background_workers=on", "-c", "max_worker_processes=16"]
 

@@ -57,6 +57,9 @@ bash tests/readme.sh
 step "pg_cron: the README's recipe runs refresh_pending() as a writer"
 bash tests/integration.sh
 
+step "backups: a pgBackRest full backup and the WAL archive restored into a new cluster"
+bash tests/backup.sh
+
 step "loader against Postgres and s3s-fs"
 bash tests/loader.sh
 
