@@ -1,15 +1,20 @@
 # syntax=docker/dockerfile:1
-# Two images from one build:
-#   docker build --target db     -t airline-anomalies-db .      Postgres + the extension + pg_cron
-#   docker build --target loader -t airline-anomalies-loader .  the loader CLI
+# Three images from one build:
+#   docker build --target db       -t airline-anomalies-db .        Postgres + the extension + pg_cron + pgBackRest
+#   docker build --target loader   -t airline-anomalies-loader .    the loader CLI
+#   docker build --target superset -t airline-anomalies-superset .  Superset with its metadata in Postgres
 # The build stage runs the same commands as scripts/test.sh (cargo pgrx init,
 # cargo pgrx install --release, cargo build --release -p loader), so what CI
 # proves is what the image contains. Not built on the development machine
 # (no Docker engine there).
 
 ARG PG_MAJOR=15
+# A patch-level tag; release.yml resolves it to its digest at build time and
+# passes PG_IMAGE=postgres:15.10-bookworm@sha256:..., recorded as a label.
 ARG PG_IMAGE=postgres:15.10-bookworm
+ARG SUPERSET_IMAGE=apache/superset:6.1.0
 
+# checkov:skip=CKV_DOCKER_7: the base image is an ARG: a patch tag here, pinned by digest in release.yml
 FROM ${PG_IMAGE} AS build
 ARG PG_MAJOR
 RUN apt-get update \
@@ -22,9 +27,11 @@ RUN cargo install cargo-pgrx --version 0.18.0 --locked \
  && cargo pgrx init "--pg${PG_MAJOR}" "/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config"
 WORKDIR /src
 COPY . .
-RUN cargo pgrx install --release --pg-config "/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config" \
+# cargo fetch --locked fails if Cargo.lock would change (cargo pgrx has no --locked).
+RUN cargo fetch --locked \
+ && cargo pgrx install --release --pg-config "/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config" \
         --no-default-features --features "pg${PG_MAJOR}" \
- && cargo build --release -p loader \
+ && cargo build --release --locked -p loader \
  && mkdir -p /out/lib /out/extension \
  && cp "/usr/lib/postgresql/${PG_MAJOR}/lib/airline_anomalies.so" /out/lib/ \
  && cp /usr/share/postgresql/${PG_MAJOR}/extension/airline_anomalies* /out/extension/
@@ -46,6 +53,7 @@ COPY docker/airline-entrypoint.sh /usr/local/bin/
 ENV POSTGRES_DB=airline PGBACKREST_STANZA=airline PGBACKREST_PG1_PATH=/var/lib/postgresql/data \
     PGBACKREST_REPO1_RETENTION_FULL=4 PGBACKREST_START_FAST=y PGBACKREST_LOG_LEVEL_CONSOLE=warn
 ENTRYPOINT ["airline-entrypoint.sh"]
+HEALTHCHECK --interval=30s --timeout=5s CMD pg_isready -h 127.0.0.1 -U postgres -q || exit 1
 CMD ["postgres", "-c", "shared_preload_libraries=pg_cron", "-c", "cron.database_name=airline", \
      "-c", "cron.use_background_workers=on", "-c", "max_worker_processes=16"]
 
@@ -53,4 +61,10 @@ FROM debian:bookworm-slim AS loader
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/loader /usr/local/bin/loader
 USER 65534:65534
+# A command-line tool run to completion (a scheduled task), not a service.
+HEALTHCHECK NONE
 ENTRYPOINT ["loader"]
+
+FROM ${SUPERSET_IMAGE} AS superset
+COPY superset/superset_config.py /app/pythonpath/superset_config.py
+HEALTHCHECK --interval=30s --timeout=5s CMD curl -fs http://127.0.0.1:8088/health || exit 1

@@ -24,11 +24,11 @@ sql() { psql -v ON_ERROR_STOP=1 -qAtX "$@"; }
 sql -c "CREATE EXTENSION airline_anomalies"
 
 file=$ROOT/s3/raw/2015.csv.gz
-[ -f "$file" ] || $LOADER generate --year 2015 --flights 6000000 --out "$file"
+[ -f "$file" ] || "$LOADER" generate --year 2015 --flights 6000000 --out "$file"
 bytes=$(stat -c %s "$file")
 
 echo "== loader load from S3 (gzip)"
-/usr/bin/time -f "%M" -o "$ROOT/rss" $LOADER load s3://raw/2015.csv.gz --json >"$ROOT/load.json"
+/usr/bin/time -f "%M" -o "$ROOT/rss" "$LOADER" load s3://raw/2015.csv.gz --json >"$ROOT/load.json"
 cat "$ROOT/load.json"
 
 echo "== peer: psql \\copy of the same rows, cleaned, into an empty table"
@@ -40,7 +40,7 @@ peer=$(echo "$(date +%s.%N) - $start" | bc)
 clean_bytes=$(stat -c %s "$ROOT/clean.csv")
 
 echo "== loader detect, full year"
-$LOADER detect --year 2015 --json >"$ROOT/detect.json"
+"$LOADER" detect --year 2015 --json >"$ROOT/detect.json"
 cat "$ROOT/detect.json"
 
 python3 - "$ROOT" "$bytes" "$peer" "$clean_bytes" <<'PY' | python3 scripts/bench_section.py load

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers for a throw-away PostgreSQL 15 cluster under the project
 # (sourced by the test, benchmark and demo scripts). initdb and pg_ctl
 # refuse root, so as root the cluster runs as the `postgres` user.

@@ -11,7 +11,7 @@ PGRX_VERSION=0.18.0
 step() { echo; echo "== $*"; }
 
 step "system packages"
-packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron libclang-dev clang sudo python3 python3-venv bc time openssl pgbackrest)
+packages=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron libclang-dev clang sudo python3 python3-venv bc time openssl pgbackrest shellcheck git)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -12,7 +12,7 @@ source tests/lib.sh
 ROOT=$PWD/target/backup-test
 REPO=$PWD/target/backup-repo  # outside ROOT, which test_cluster empties
 LOADER=$PWD/target/release/loader
-PORT=${BACKUP_PG_PORT:-54338}
+PORT=${BACKUP_PG_PORT:-54342}
 rm -rf "$REPO" && mkdir -p "$REPO"
 cat >"$REPO/pgbackrest.conf" <<EOF
 [global]
@@ -52,7 +52,7 @@ with open(sys.argv[1], "w") as f:
 PY
 $LOADER load "$ROOT/dec.csv" --then-refresh >/dev/null 2>&1
 sql -c "SELECT pg_switch_wal()" >/dev/null
-before=$(digest)
+before=$(digest "$PGDATABASE")
 backrest check >/dev/null  # waits until the switched segment is archived
 pg_stop "$ROOT/pg"
 
@@ -65,7 +65,7 @@ pg_start "$RESTORED" "$PORT"
 trap 'pg_stop "$RESTORED"' EXIT
 for _ in $(seq 60); do [ "$(sql -c "SELECT pg_is_in_recovery()")" = f ] && break; sleep 1; done
 [ "$(sql -c "SELECT pg_is_in_recovery()")" = f ] || fail "the restored cluster is still recovering"
-after=$(digest)
+after=$(digest "$PGDATABASE")
 [ "$before" = "$after" ] || fail "the restore differs: $(diff <(echo "$before") <(echo "$after"))"
 [ "$(sql -c "SELECT count(*) FROM flights WHERE source_file LIKE '%dec.csv'")" = 3100 ] ||
     fail "the change made after the backup was not replayed"

@@ -41,7 +41,7 @@ pass "a re-run of refresh_year rewrites nothing"
 
 # 2. Backups.
 sql -c "INSERT INTO flight_rejects (source_file, line, reason, raw) VALUES ('x.csv', 7, 'bad date', 'a,b')"
-expected=$(digest)
+expected=$(digest "$PGDATABASE")
 pg_dump -Fc -f "$DIR/airline.dump" airline
 sql -d postgres -c "CREATE DATABASE restored_custom" -c "CREATE DATABASE restored_plain"
 pg_restore -d restored_custom "$DIR/airline.dump" || fail "pg_restore failed"
@@ -54,6 +54,7 @@ pass "pg_dump -Fc / pg_restore and pg_dump | psql keep every row of every table"
 # 3. Roles, against README.md's table. Each row's probes run as each role
 #    on its own in a rolled-back transaction; "yes" means every probe
 #    succeeds, "no" that every probe is refused with a permission error.
+# shellcheck disable=SC2016 # the keys are the README's markdown: backticks, not commands
 declare -A probes=(
     ['`airport_daily_summary`, `airport_models`, `airport_daily_dashboard`: SELECT']="SELECT count(*) FROM airport_daily_summary;SELECT count(*) FROM airport_models;SELECT count(*) FROM airport_daily_dashboard"
     ['`airport_daily_summary`, `airport_models`: INSERT, UPDATE, DELETE']="UPDATE airport_daily_summary SET flights = flights WHERE origin_airport = 'JFK';DELETE FROM airport_models WHERE year = 1900;INSERT INTO airport_models (origin_airport, year, points, grid_searched, level) VALUES ('ZZZ', 1900, 0, false, 0.8)"
@@ -119,7 +120,7 @@ CREATE FUNCTION evil.quote_ident(text) RETURNS text
 GRANT USAGE ON SCHEMA evil TO PUBLIC;
 GRANT ALL ON ALL TABLES IN SCHEMA evil TO PUBLIC;
 SQL
-before=$(digest)
+before=$(digest "$PGDATABASE")
 sql -c "SET search_path = evil, pg_catalog, public" \
     -c "SELECT public.refresh_year(2013)" \
     -c "SELECT count(*) FROM public.arima_anomalies('LGA', 2013)" \

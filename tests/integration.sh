@@ -23,9 +23,9 @@ export PGHOST=$DIR/pg
 
 # The db image's init script, as the official image's entrypoint runs it,
 # with the sql/ files where the image keeps them and a schedule of every minute.
-POSTGRES_USER=postgres POSTGRES_DB=postgres AIRLINE_SQL_DIR=$PWD/sql REFRESH_SCHEDULE='* * * * *' \
-    LOADER_PASSWORD_FILE=$SECRETS/loader SUPERSET_READER_PASSWORD_FILE=$SECRETS/superset_reader \
-    bash docker/initdb/10-airline-anomalies.sh >/dev/null
+export POSTGRES_USER=postgres POSTGRES_DB=postgres AIRLINE_SQL_DIR=$PWD/sql REFRESH_SCHEDULE='* * * * *' \
+    LOADER_PASSWORD_FILE=$SECRETS/loader SUPERSET_READER_PASSWORD_FILE=$SECRETS/superset_reader
+for script in docker/initdb/*.sh; do bash "$script" >/dev/null; done
 [ "$(sql -c "SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = 'airline_loader'")" = f ] \
     || fail "airline_loader has more than a writer's rights"
 pass "the db image's init script: extension, pg_cron, airline_loader and superset_reader with their passwords from files"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the shell tests (sourced after scripts/pg.sh). The
 # caller sets PGHOST/PGPORT/PGUSER/PGDATABASE, and SERVER_LOG to have a
 # failure print the server's last lines.

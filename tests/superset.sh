@@ -31,8 +31,10 @@ WEB_PID=
 export PGHOST=127.0.0.1 PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
 sql -c "CREATE EXTENSION airline_anomalies"
 target/release/loader load data/sample/nycflights13-2013.csv.gz --then-refresh --json >/dev/null
-sql -f sql/superset_role.sql >/dev/null
-sql -c "ALTER ROLE superset_reader PASSWORD 'reader-secret'"
+# The roles and Superset's metadata database, as the db image's init script makes them.
+printf reader-secret >"$ROOT/reader.pw" && printf "meta'secret" >"$ROOT/metadata.pw"
+POSTGRES_USER=postgres POSTGRES_DB=postgres AIRLINE_SQL_DIR=$PWD/sql SUPERSET_READER_PASSWORD_FILE=$ROOT/reader.pw \
+    SUPERSET_METADATA_PASSWORD_FILE=$ROOT/metadata.pw bash docker/initdb/10-airline-anomalies.sh >/dev/null
 # The role reads the dashboard's objects and nothing else.
 [ "$(PGUSER=superset_reader PGPASSWORD=reader-secret sql -c "SELECT count(*) FROM airport_daily_dashboard")" = 1095 ] || fail "reader cannot read the view"
 [ "$(PGUSER=superset_reader PGPASSWORD=reader-secret sql -c "SELECT count(*) FROM arima_anomalies('JFK', 2013)")" = 365 ] || fail "reader cannot run arima_anomalies"
@@ -40,14 +42,16 @@ if PGUSER=superset_reader PGPASSWORD=reader-secret sql -c "DELETE FROM airport_m
 if PGUSER=superset_reader PGPASSWORD=reader-secret sql -c "SELECT refresh_year(2013)" 2>/dev/null; then fail "reader can refresh"; fi
 pass "superset_reader reads the dashboard's view and runs arima_anomalies, and writes nothing"
 
+# The deployment's config (metadata in Postgres), plus test-only settings.
 cat >"$ROOT/superset_config.py" <<PY
-SECRET_KEY = "test-only-secret-key-not-for-production"
-SQLALCHEMY_DATABASE_URI = "sqlite:///$ROOT/superset.db"
+exec(open("$PWD/superset/superset_config.py").read())
 PUBLIC_ROLE_LIKE = "Alpha"   # test only: the API and pages need no login
 WTF_CSRF_ENABLED = False
 TALISMAN_ENABLED = False
 PY
-export SUPERSET_CONFIG_PATH=$ROOT/superset_config.py FLASK_APP=superset
+export SUPERSET_CONFIG_PATH=$ROOT/superset_config.py FLASK_APP=superset SUPERSET_HOME=$ROOT/home
+export SUPERSET_SECRET_KEY=test-only-secret-key-not-for-production SUPERSET_METADATA_HOST=127.0.0.1 \
+    SUPERSET_METADATA_PORT=$PORT SUPERSET_METADATA_PASSWORD="meta'secret"
 "$VENV/bin/superset" db upgrade >"$ROOT/superset.log" 2>&1
 "$VENV/bin/superset" init >>"$ROOT/superset.log" 2>&1
 # Importing creates a database connection, which takes an admin.
@@ -60,7 +64,9 @@ curl -sf "http://127.0.0.1:$WEB/health" >/dev/null || fail "superset did not sta
 
 out=$(bash superset/import.sh "http://127.0.0.1:$WEB" 127.0.0.1 "$PORT" postgres reader-secret admin admin-secret)
 grep -q '"message": *"OK"' <<<"$out" || fail "import: $out"
-pass "bundle imported"
+[ "$(sql -d superset -c "SELECT count(*) FROM dashboards")" -ge 1 ] || fail "the dashboard is not in the superset database"
+[ -z "$(find "$ROOT" -name '*.db' -print -quit)" ] || fail "Superset wrote a SQLite database"
+pass "bundle imported; Superset's metadata is in Postgres (database superset), no SQLite file"
 
 # Each chart's saved query, through the API, against SQL.
 chart_id() {
@@ -69,7 +75,7 @@ chart_id() {
 }
 data() { curl -sf "http://127.0.0.1:$WEB/api/v1/chart/$1/data/?format=json"; }
 flights_id=$(chart_id "Daily flights"); delay_id=$(chart_id "Average departure delay")
-[ -n "$flights_id" ] && [ -n "$delay_id" ] || fail "charts not found after import"
+{ [ -n "$flights_id" ] && [ -n "$delay_id" ]; } || fail "charts not found after import"
 
 data "$flights_id" >"$ROOT/flights.json"
 expected=$(sql -c "SELECT sum(flights) FROM airport_daily_summary")

@@ -26,7 +26,7 @@ $LOADER load data/sample/nycflights13-2013.csv.gz --then-refresh >/dev/null 2>&1
 old_columns() { sql -c "SELECT md5(string_agg(format('%s %s %s %s %s %s %s %s', date, origin_airport, average_dep_delay, flights,
                                 dep_delay_anomaly, dep_delay_pred, dep_delay_higher_ci, dep_delay_lower_ci), ',' ORDER BY date, origin_airport))
                         FROM airport_daily_summary"; }
-others() { digest | grep -v '^airport_daily_summary \|^flight_years '; }
+others() { digest "$PGDATABASE" | grep -v '^airport_daily_summary \|^flight_years '; }
 summary_before=$(old_columns)
 before=$(others)
 
