@@ -1,9 +1,10 @@
 # shellcheck shell=bash
-# Shell helpers for a throw-away PostgreSQL 15 cluster under the project
+# Shell helpers for a throw-away PostgreSQL cluster under the project
 # (sourced by the test, benchmark and demo scripts). initdb and pg_ctl
 # refuse root, so as root the cluster runs as the `postgres` user.
 
-PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+# PG_MAJOR picks the server (15 here; 17 in the trixie root, scripts/trixie.sh).
+PGBIN=${PGBIN:-/usr/lib/postgresql/${PG_MAJOR:-15}/bin}
 
 as_pg() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

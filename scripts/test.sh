@@ -66,6 +66,9 @@ bash tests/loader.sh
 step "loader TLS: every sslmode against a TLS-only cluster and a throw-away CA"
 bash tests/tls.sh
 
+step "PostgreSQL 17 (a trixie root): #[pg_test]s, pg_regress, the database's citizen, the init script under pg_cron, the loader"
+bash tests/pg17.sh
+
 step "Superset: the bundle imported into a real Superset (its metadata in Postgres), charts checked through its API"
 bash tests/superset.sh
 

@@ -91,8 +91,20 @@ struct Stage {
     sink: Pin<Box<CopyInSink<Bytes>>>,
 }
 
+/// `name` as a quoted identifier. The names here are made from a year, so
+/// nothing could inject through them, but they are quoted all the same.
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The staging table a year is loaded into.
 fn staging(year: i32) -> String {
-    format!("flights_load_{year}")
+    ident(&format!("flights_load_{year}"))
+}
+
+/// The year's partition of `flights`.
+fn partition(year: i32) -> String {
+    ident(&format!("flights_y{year}"))
 }
 
 impl Stage {
@@ -146,9 +158,10 @@ impl Stage {
 async fn prepare(client: &Client, year: i32) -> Result<()> {
     let table = staging(year);
     let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
+    let check = ident(&format!("flights_load_{year}_year"));
     client
         .batch_execute(&format!(
-            "ALTER TABLE {table} ADD CONSTRAINT {table}_year CHECK (fl_date >= '{from}' AND fl_date < '{to}');
+            "ALTER TABLE {table} ADD CONSTRAINT {check} CHECK (fl_date >= '{from}' AND fl_date < '{to}');
                  SET maintenance_work_mem = '256MB';
                  CREATE INDEX ON {table} (origin, fl_date);
                  CREATE INDEX ON {table} USING brin (fl_date);
@@ -410,7 +423,7 @@ async fn swap_in(
 /// Whether `days` include every day the year's partition has (true when
 /// it has none or does not exist).
 async fn covers_every_day(client: &Client, year: i32, days: &[NaiveDate]) -> Result<bool> {
-    let live = format!("flights_y{year}");
+    let live = partition(year);
     let exists: bool = client
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&live])
         .await?
@@ -433,7 +446,7 @@ async fn covers_every_day(client: &Client, year: i32, days: &[NaiveDate]) -> Res
 
 /// The whole year: the staging table becomes the year's partition.
 async fn swap(client: &Client, year: i32) -> Result<()> {
-    let (live, table) = (format!("flights_y{year}"), staging(year));
+    let (live, table) = (partition(year), staging(year));
     let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
     client
         .batch_execute(&format!(
@@ -460,7 +473,7 @@ async fn swap(client: &Client, year: i32) -> Result<()> {
 /// Part of a year: the covered days and the rows of the same files are
 /// replaced by the staged rows; readers see the old rows until the commit.
 async fn merge(client: &Client, year: i32, days: &[NaiveDate], files: &[String]) -> Result<()> {
-    let (live, table) = (format!("flights_y{year}"), staging(year));
+    let (live, table) = (partition(year), staging(year));
     client
         .execute(
             &format!("DELETE FROM {live} WHERE fl_date = ANY ($1) OR source_file = ANY ($2)"),
