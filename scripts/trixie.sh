@@ -22,7 +22,8 @@ setup() {
     if [ "$(cat "$ROOT/etc/airline-packages" 2>/dev/null)" != "${PACKAGES[*]}" ]; then
         cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
         mount_all
-        chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+        # shellcheck disable=SC2016 # $1 and $@ are the inner shell's
+    chroot "$ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
             bash -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${PACKAGES[*]}" >/dev/null
         echo "${PACKAGES[*]}" >"$ROOT/etc/airline-packages"
     fi
@@ -52,6 +53,7 @@ run() {
     mount_all
     # PGRX_HOME and the target directory are apart from the host's: the build
     # scripts link against trixie's libraries.
+    # shellcheck disable=SC2016 # $1 and $@ are the inner shell's
     chroot "$ROOT" /usr/bin/env -i PATH="$HOME/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$HOME" \
         CARGO_HOME="$HOME/.cargo" RUSTUP_HOME="$HOME/.rustup" PGRX_HOME="$PWD/target/pgrx17" \
         CARGO_TARGET_DIR="$PWD/target/pg17" PG_MAJOR=17 LANG=C.UTF-8 TERM=dumb \
