@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
 ROOT=$PWD/target/bench-load
-PORT=${BENCH_PG_PORT:-54335}
-S3_PORT=${BENCH_S3_PORT:-54336}
+PORT=${BENCH_PG_PORT:-25335}
+S3_PORT=${BENCH_S3_PORT:-25336}
 LOADER=$PWD/target/release/loader
 cargo build --release -q -p loader
 rm -rf "$ROOT/pg" && mkdir -p "$ROOT/s3/raw"

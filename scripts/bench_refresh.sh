@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
 DIR=$PWD/target/bench-pgdata
-PORT=${BENCH_PORT:-54331}
+PORT=${BENCH_PORT:-25331}
 OUT=$PWD/target/bench && mkdir -p "$OUT"
 rm -rf "$DIR"
 pg_start "$DIR" "$PORT" -c shared_buffers=1GB -c work_mem=256MB -c max_wal_size=8GB -c synchronous_commit=off

@@ -10,6 +10,8 @@ as_pg() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The tests' and benchmarks' ports are below 32768, out of Linux's ephemeral
+# range, so a busy client's own socket never holds one of them.
 # pg_start DIR PORT [postgres -c settings...]: initdb if needed, then start
 # listening on 127.0.0.1:PORT only, sockets in DIR (nothing if running).
 pg_start() {

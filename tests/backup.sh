@@ -12,7 +12,7 @@ source tests/lib.sh
 ROOT=$PWD/target/backup-test
 REPO=$PWD/target/backup-repo  # outside ROOT, which test_cluster empties
 LOADER=$PWD/target/release/loader
-PORT=${BACKUP_PG_PORT:-54342}
+PORT=${BACKUP_PG_PORT:-25342}
 rm -rf "$REPO" && mkdir -p "$REPO"
 cat >"$REPO/pgbackrest.conf" <<EOF
 [global]

@@ -18,7 +18,7 @@ source tests/lib.sh
 
 DIR=$PWD/target/db-test
 LOADER=$PWD/target/release/loader
-test_cluster "$DIR" "${DB_TEST_PORT:-54335}"
+test_cluster "$DIR" "${DB_TEST_PORT:-25335}"
 export PGDATABASE=airline
 
 sql -d postgres -c "CREATE DATABASE airline"

@@ -17,7 +17,7 @@ printf 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n' >"$SECRE
 printf 'loader-pw-%s' "$RANDOM" >"$SECRETS/loader"
 printf "it's-superset-%s" "$RANDOM" >"$SECRETS/superset_reader"
 [ "$(id -u)" = 0 ] && chown postgres "$SECRETS/pg_hba.conf"
-test_cluster "$DIR" "${IT_PORT:-54329}" -c shared_preload_libraries=pg_cron -c cron.database_name=postgres \
+test_cluster "$DIR" "${IT_PORT:-25329}" -c shared_preload_libraries=pg_cron -c cron.database_name=postgres \
     -c cron.use_background_workers=on -c max_worker_processes=16 -c hba_file="$SECRETS/pg_hba.conf"
 export PGHOST=$DIR/pg
 

@@ -10,9 +10,9 @@ source scripts/pg.sh
 source tests/lib.sh
 
 ROOT=$PWD/target/loader-test
-S3_PORT=${LOADER_S3_PORT:-54334}
+S3_PORT=${LOADER_S3_PORT:-25334}
 LOADER=$PWD/target/release/loader
-test_cluster "$ROOT" "${LOADER_PG_PORT:-54333}"
+test_cluster "$ROOT" "${LOADER_PG_PORT:-25333}"
 mkdir -p "$ROOT/s3/flights/raw" "$ROOT/files"
 s3s-fs --host 127.0.0.1 --port "$S3_PORT" --access-key test-key --secret-key test-secret "$ROOT/s3" >"$ROOT/s3.log" 2>&1 &
 S3_PID=$!

@@ -19,7 +19,7 @@ bash scripts/trixie.sh run bash -c '
     echo "== PostgreSQL 17: the release build installed"
     cargo pgrx install --release --no-default-features --features pg17 --pg-config "$PG_CONFIG" >/dev/null
     # Ports of their own, so this can run beside the PostgreSQL 15 tests.
-    export REGRESS_PORT=55337 DB_TEST_PORT=55335 IT_PORT=55329 LOADER_PG_PORT=55333 LOADER_S3_PORT=55334
+    export REGRESS_PORT=25537 DB_TEST_PORT=25535 IT_PORT=25529 LOADER_PG_PORT=25533 LOADER_S3_PORT=25534
     for t in regress database integration loader; do
         echo "== PostgreSQL 17: tests/$t.sh"
         bash "tests/$t.sh"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/pg.sh
 source tests/lib.sh
 
-test_cluster "$PWD/target/readme-test" "${README_TEST_PORT:-54338}" -c shared_preload_libraries=pg_cron \
+test_cluster "$PWD/target/readme-test" "${README_TEST_PORT:-25338}" -c shared_preload_libraries=pg_cron \
     -c cron.database_name=airline -c cron.use_background_workers=on -c max_worker_processes=16
 export PGDATABASE=airline PGOPTIONS=
 

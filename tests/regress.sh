@@ -9,7 +9,7 @@ source scripts/pg.sh
 source tests/lib.sh
 
 DIR=$PWD/target/regress
-PORT=${REGRESS_PORT:-54337}
+PORT=${REGRESS_PORT:-25337}
 test_cluster "$DIR" "$PORT"
 export PGOPTIONS= # the expected output shows the functions' NOTICEs
 [ "$(id -u)" = 0 ] && chown postgres "$DIR"

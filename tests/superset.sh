@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 source scripts/pg.sh
 source tests/lib.sh
 ROOT=$PWD/target/superset-test
-PORT=${SUPERSET_PG_PORT:-54337}
-WEB=${SUPERSET_PORT:-54338}
+PORT=${SUPERSET_PG_PORT:-25337}
+WEB=${SUPERSET_PORT:-25338}
 VENV=$PWD/target/venv-superset
 SHOT=""
 [ "${1:-}" = --screenshot ] && SHOT=$(realpath -m "$2")

@@ -9,7 +9,7 @@ source tests/lib.sh
 
 ROOT=$PWD/target/tls-test
 LOADER=$PWD/target/release/loader
-PORT=${TLS_PG_PORT:-54341}
+PORT=${TLS_PG_PORT:-25341}
 CA=$PWD/target/tls-ca  # outside ROOT, which test_cluster empties
 rm -rf "$CA" && mkdir -p "$CA"
 

@@ -12,7 +12,7 @@ source tests/lib.sh
 DIR=$PWD/target/upgrade-test
 LOADER=$PWD/target/release/loader
 EXT_DIR=$("$PGBIN/pg_config" --sharedir)/extension
-test_cluster "$DIR" "${UPGRADE_TEST_PORT:-54336}"
+test_cluster "$DIR" "${UPGRADE_TEST_PORT:-25336}"
 export PGDATABASE=upgraded
 
 # Only the install script of 0.1.0 is needed: the shared library keeps
