@@ -342,10 +342,26 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
                 finished.push((year, stage.end_copy().await?));
             }
             summary.copy_seconds = start.elapsed().as_secs_f64();
+            // Swap or merge, decided now: each year's lock (held by its stage
+            // connection) keeps other loads from changing it until the commit.
+            // Only a staging table that becomes the partition is indexed.
+            let mut plan = Vec::new();
             for (year, client) in &finished {
-                prepare(client, *year).await?;
+                let days: Vec<NaiveDate> = covered
+                    .get(year)
+                    .map(|d| d.iter().copied().collect())
+                    .unwrap_or_default();
+                let whole = covers_every_day(&main, *year, &days).await?;
+                if whole {
+                    prepare(client, *year).await?;
+                }
+                plan.push(YearPlan {
+                    year: *year,
+                    days,
+                    whole,
+                });
             }
-            swap_in(&main, &mut summary, &files, &covered).await?;
+            swap_in(&main, &mut summary, &files, &plan).await?;
             drop(finished); // releases the per-year locks
         }
         Err(e) => {
@@ -377,33 +393,32 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
     Ok(summary)
 }
 
+/// What a run does with one year: swap its staging table in whole, or
+/// merge it over the days its files cover.
+struct YearPlan {
+    year: i32,
+    days: Vec<NaiveDate>,
+    whole: bool,
+}
+
 /// The atomic part, in one transaction: every loaded year is put in place
 /// (swapped in whole, or merged over the covered days and the same files'
 /// rows), and the rejects are recorded.
-async fn swap_in(
-    client: &Client,
-    summary: &mut Summary,
-    files: &[String],
-    covered: &BTreeMap<i32, BTreeSet<NaiveDate>>,
-) -> Result<()> {
+async fn swap_in(client: &Client, summary: &mut Summary, files: &[String], plan: &[YearPlan]) -> Result<()> {
     let record = pg::records_years(client).await?;
     client.batch_execute("BEGIN").await?;
     let result: Result<()> = async {
-        for &year in &summary.years.clone() {
-            let days: Vec<NaiveDate> = covered
-                .get(&year)
-                .map(|d| d.iter().copied().collect())
-                .unwrap_or_default();
-            if covers_every_day(client, year, &days).await? {
-                swap(client, year).await?;
-                summary.swapped.push(year);
+        for p in plan {
+            if p.whole {
+                swap(client, p.year).await?;
+                summary.swapped.push(p.year);
             } else {
-                merge(client, year, &days, files).await?;
-                summary.merged.push(year);
+                merge(client, p.year, &p.days, files).await?;
+                summary.merged.push(p.year);
             }
             if record {
                 client
-                    .execute(summary::sql::MARK_LOADED, &[&year])
+                    .execute(summary::sql::MARK_LOADED, &[&p.year])
                     .await
                     .context("recording the load in flight_years")?;
             }
