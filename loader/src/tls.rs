@@ -146,23 +146,22 @@ pub(crate) fn connector(
     let default = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".postgresql/root.crt"));
     let root = explicit.clone().or(default.filter(|p| p.is_file()));
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = match (mode, root) {
+    let chain = match (mode, root) {
         (SslMode::VerifyCa | SslMode::VerifyFull, None) => {
             bail!("sslmode {mode:?} needs a root certificate: set sslrootcert or PGSSLROOTCERT (or put it in ~/.postgresql/root.crt)")
         }
-        (SslMode::VerifyCa | SslMode::VerifyFull | SslMode::Require, Some(path)) => {
-            let roots = Arc::new(read_roots(&path)?);
-            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        (SslMode::VerifyCa | SslMode::VerifyFull | SslMode::Require, Some(path)) => Some(
+            WebPkiServerVerifier::builder_with_provider(Arc::new(read_roots(&path)?), provider.clone())
                 .build()
-                .context("building the certificate verifier")?;
-            if mode == SslMode::VerifyFull {
-                webpki
-            } else {
-                Arc::new(ChainOnly(webpki))
-            }
-        }
-        _ => Arc::new(EncryptOnly(provider.clone())),
+                .context("building the certificate verifier")?,
+        ),
+        _ => None,
     };
+    let verifier = Arc::new(Verifier {
+        chain,
+        host_name: mode == SslMode::VerifyFull,
+        provider: provider.clone(),
+    });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("TLS protocol versions")?
@@ -193,12 +192,20 @@ fn read_roots(path: &PathBuf) -> Result<RootCertStore> {
     Ok(roots)
 }
 
-/// `verify-ca` (and `require` given a root): the chain is checked, the
-/// host name is not.
+/// What each sslmode checks of the server's certificate: nothing (`prefer`,
+/// `require` without a root: encrypted only, libpq's meaning), its chain
+/// (`verify-ca`, `require` given a root) or its chain and host name
+/// (`verify-full`). The handshake's signatures are always checked.
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct Verifier {
+    /// The chain's check against the root certificates; `None`: not checked.
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    /// Whether the certificate must also name the host.
+    host_name: bool,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -207,13 +214,13 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.host_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -224,7 +231,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -233,51 +240,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `prefer` and `require` without a root: encrypted, the certificate not
-/// checked (libpq's meaning), the handshake's signatures still are.
-#[derive(Debug)]
-struct EncryptOnly(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for EncryptOnly {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
