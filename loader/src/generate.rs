@@ -6,6 +6,13 @@
 //! weekly and a seasonal pattern, holiday peaks, storm days with heavy
 //! delays and cancellations, and cancelled flights have an empty
 //! DEP_DELAY. `--malformed N` adds N broken lines of three kinds.
+//!
+//! A flight at least 15 minutes late at arrival carries its delay minutes
+//! by cause, as the BTS records them: on storm days mostly weather and the
+//! air system (NAS), otherwise mostly the carrier and late aircraft; a
+//! cancellation carries its code (B, weather, on storm days). These come
+//! from a random stream of their own, so the rest of a file is the same for
+//! a seed as before they existed.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -116,6 +123,7 @@ pub(crate) fn run(args: &GenerateArgs, out: &Path) -> Result<u64> {
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(sink);
     w.write_record(KAGGLE_HEADER)?;
     let mut rng = SmallRng::seed_from_u64(args.seed);
+    let mut cause_rng = SmallRng::seed_from_u64(args.seed ^ 0xca05_e5ca_05e5);
     let codes = airport_codes(args.airports.max(2));
     let weights: Vec<f64> = (1..=codes.len()).map(|a| (a as f64).powf(-0.9)).collect();
     let total: f64 = weights.iter().sum();
@@ -184,8 +192,23 @@ pub(crate) fn run(args: &GenerateArgs, out: &Path) -> Result<u64> {
                 } else {
                     format!("{delay:.1}")
                 };
+                let (arr_delay, by_cause) = if cancelled {
+                    (None, [None; 5])
+                } else {
+                    let (arr, by_cause) = causes(&mut cause_rng, delay, storm);
+                    (Some(arr), by_cause)
+                };
+                rec[14] = arr_delay.map_or_else(String::new, |d| format!("{d:.1}"));
                 rec[15] = if cancelled { "1.0" } else { "0.0" }.to_string();
-                rec[16] = if cancelled { "B" } else { "" }.to_string();
+                rec[16] = if cancelled {
+                    cancellation_code(&mut cause_rng, storm)
+                } else {
+                    ""
+                }
+                .to_string();
+                for (field, m) in rec[22..27].iter_mut().zip(by_cause) {
+                    *field = m.map_or_else(String::new, |m| format!("{m}.0"));
+                }
                 rec[17] = "0.0".to_string();
                 rec[21] = format!("{}.0", 100 + rng.random_range(0..2500));
                 written += 1;
@@ -203,6 +226,40 @@ pub(crate) fn run(args: &GenerateArgs, out: &Path) -> Result<u64> {
     Ok(written)
 }
 
+/// Mean shares of the delay minutes by cause (carrier, weather, NAS,
+/// security, late aircraft), on a storm day and on any other.
+const STORM_CAUSES: [f64; 5] = [0.05, 0.55, 0.25, 0.0, 0.15];
+const USUAL_CAUSES: [f64; 5] = [0.35, 0.015, 0.25, 0.005, 0.38];
+
+/// The arrival delay and the five cause columns of a departed flight:
+/// causes only from 15 minutes late, summing to the arrival delay.
+fn causes(rng: &mut SmallRng, dep_delay: f64, storm: bool) -> (f64, [Option<i64>; 5]) {
+    let arr_delay = (dep_delay + 5.0 * normal(rng)).round();
+    if arr_delay < 15.0 {
+        return (arr_delay, [None; 5]);
+    }
+    let mean = if storm { STORM_CAUSES } else { USUAL_CAUSES };
+    let weights: Vec<f64> = mean.iter().map(|m| m * (0.5 + rng.random::<f64>())).collect();
+    let total: f64 = weights.iter().sum();
+    let mut minutes: [i64; 5] = std::array::from_fn(|i| (arr_delay * weights[i] / total).floor() as i64);
+    // What rounding left goes to the largest cause, so the five sum exactly.
+    let largest = (0..5).max_by(|&a, &b| weights[a].total_cmp(&weights[b])).unwrap_or(0);
+    minutes[largest] += arr_delay as i64 - minutes.iter().sum::<i64>();
+    (arr_delay, minutes.map(Some))
+}
+
+/// A cancelled flight's code: A carrier, B weather, C national air system.
+fn cancellation_code(rng: &mut SmallRng, storm: bool) -> &'static str {
+    let u = rng.random::<f64>();
+    match (storm, u) {
+        (true, u) if u < 0.9 => "B",
+        (true, _) => "C",
+        (false, u) if u < 0.6 => "A",
+        (false, u) if u < 0.7 => "B",
+        _ => "C",
+    }
+}
+
 /// Three kinds of broken line, in turn: too few fields, an impossible date, a bad number.
 fn malformed(i: usize, rec: &[String]) -> Vec<String> {
     let mut r = rec.to_vec();
@@ -212,4 +269,63 @@ fn malformed(i: usize, rec: &[String]) -> Vec<String> {
         _ => r[7] = "12..5".into(),
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cause minutes sum to the arrival delay and follow the storms: weather
+    /// leads on storm days (airport-days with a mean delay over 45 minutes)
+    /// and is marginal otherwise.
+    #[test]
+    fn cause_minutes_follow_the_storms() {
+        let dir = std::env::temp_dir().join(format!("generate-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("g.csv");
+        let args = GenerateArgs {
+            year: 2015,
+            airports: 20,
+            flights: 120_000,
+            seed: 7,
+            malformed: 0,
+        };
+        run(&args, &path).unwrap();
+        let mut csv = csv::Reader::from_path(&path).unwrap();
+        let num = |s: &str| s.parse::<f64>().ok();
+        let mut days: std::collections::HashMap<(String, String), (f64, f64, [f64; 5])> = Default::default();
+        for r in csv.records() {
+            let r = r.unwrap();
+            let Some(dep) = num(&r[7]) else { continue };
+            let e = days.entry((r[3].to_string(), r[0].to_string())).or_default();
+            e.0 += dep;
+            e.1 += 1.0;
+            let by_cause: Vec<f64> = (22..27).filter_map(|i| num(&r[i])).collect();
+            if !by_cause.is_empty() {
+                assert_eq!(
+                    by_cause.iter().sum::<f64>(),
+                    num(&r[14]).unwrap(),
+                    "causes must sum to ARR_DELAY"
+                );
+                for (t, m) in e.2.iter_mut().zip(&by_cause) {
+                    *t += m;
+                }
+            }
+        }
+        let share = |storm: bool| {
+            let mut t = [0.0; 5];
+            for (sum, n, c) in days.values() {
+                if (sum / n > 45.0) == storm {
+                    for (a, b) in t.iter_mut().zip(c) {
+                        *a += b;
+                    }
+                }
+            }
+            t[1] / t.iter().sum::<f64>()
+        };
+        let (storm, usual) = (share(true), share(false));
+        assert!(storm > 0.4, "weather share on storm days {storm}");
+        assert!(usual < 0.05, "weather share on other days {usual}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
