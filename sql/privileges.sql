@@ -39,9 +39,11 @@ $$;
 -- the bounded read-only functions.
 GRANT USAGE ON SCHEMA @extschema@ TO airline_reader;
 GRANT SELECT ON @extschema@.airport_daily_summary, @extschema@.airport_models,
-    @extschema@.airport_daily_dashboard, @extschema@.flights, @extschema@.flight_years TO airline_reader;
+    @extschema@.airport_daily_dashboard, @extschema@.airport_anomaly_explanations,
+    @extschema@.flights, @extschema@.flight_years TO airline_reader;
 GRANT EXECUTE ON FUNCTION @extschema@.arima_anomalies, @extschema@.arima_fit, @extschema@.arima_forecast,
-    @extschema@.arima_detect, @extschema@.arima_next_day TO airline_reader;
+    @extschema@.arima_detect, @extschema@.arima_next_day,
+    @extschema@.anomaly_explanation, @extschema@.explain_anomalies TO airline_reader;
 
 -- Writers: refresh and load. A load builds staging tables and swaps a
 -- year's partition of flights, which takes CREATE on the schema and

@@ -17,7 +17,15 @@ CREATE TABLE flights (
     dep_delay          float8,           -- minutes; NULL when missing (e.g. cancelled)
     cancelled          boolean NOT NULL DEFAULT false,
     diverted           boolean NOT NULL DEFAULT false,
-    source_file        text
+    source_file        text,
+    -- Since 0.3.0, what explains a day (NULL where a file lacks them).
+    arr_delay            float8,         -- arrival delay, minutes
+    carrier_delay        float8,         -- delay minutes by cause: BTS fills them
+    weather_delay        float8,         --   for arrivals 15+ minutes late, and
+    nas_delay            float8,         --   they sum to arr_delay; nas: the
+    security_delay       float8,         --   national air system
+    late_aircraft_delay  float8,
+    cancellation_code    text            -- A carrier, B weather, C national air system, D security
 ) PARTITION BY RANGE (fl_date);
 
 COMMENT ON TABLE flights IS 'Raw flight rows, partitioned by year (flights_yYYYY); filled by the loader.';
@@ -64,6 +72,19 @@ CREATE TABLE airport_daily_summary (
                                            -- fit: the year's fitted model, in-sample (refresh_year);
                                            -- online: the year's stored model over the days before;
                                            -- previous_year: last year's model, a new year's first days
+    -- Since 0.3.0 (NULL on rows written before: refresh the year to fill them):
+    -- the day's other facts, over every flight of the day, cancelled ones included,
+    flights_scheduled            bigint,
+    flights_cancelled            bigint,
+    flights_diverted             bigint,
+    carrier_delay_minutes        float8,  -- sums of flights' cause minutes, NULL when
+    weather_delay_minutes        float8,  -- no flight has one (files without them)
+    nas_delay_minutes            float8,
+    security_delay_minutes       float8,
+    late_aircraft_delay_minutes  float8,
+    -- and, for modelled days, how far from the prediction:
+    dep_delay_residual           float8,  -- (observed - predicted) / the prediction's sd
+    dep_delay_outside            float8,  -- minutes outside the band, 0 inside
     PRIMARY KEY (date, origin_airport)
 );
 
@@ -101,8 +122,105 @@ SELECT s.date::timestamp AS date,
        s.dep_delay_pred,
        s.dep_delay_higher_ci,
        s.dep_delay_lower_ci,
-       s.dep_delay_source
+       s.dep_delay_source,
+       CASE WHEN s.dep_delay_anomaly THEN s.average_dep_delay END AS anomalous_dep_delay,
+       s.dep_delay_residual,
+       s.dep_delay_outside,
+       s.flights_scheduled,
+       s.flights_cancelled
 FROM airport_daily_summary s;
+
+-- Why a flagged day stands out, in the flight files' own terms: which way
+-- it missed the band, the cause with the most delay minutes (ties: the
+-- first in column order) and its share of the day's cause minutes, and one
+-- sentence saying so with the day's cancellations. Days without cause
+-- minutes (files without those columns) say so and still count cancellations.
+CREATE FUNCTION anomaly_explanation(s airport_daily_summary,
+    OUT direction text, OUT dominant_cause text, OUT dominant_cause_share float8, OUT sentence text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN s.average_dep_delay > s.dep_delay_higher_ci THEN 'later'
+            WHEN s.average_dep_delay < s.dep_delay_lower_ci THEN 'earlier' END,
+       CASE WHEN top.total > 0 THEN top.cause END,
+       CASE WHEN top.total > 0 THEN top.minutes / top.total END,
+       concat_ws('; ',
+           CASE WHEN top.total > 0 THEN format('%s %s %% of delay minutes', top.cause, round(100 * top.minutes / top.total))
+                WHEN top.total = 0 THEN 'no delay minutes by cause'
+                ELSE 'delay causes not reported' END,
+           CASE WHEN s.flights_cancelled > 0
+                THEN format('%s of %s flights cancelled (%s %%)', s.flights_cancelled, s.flights_scheduled,
+                            round(100.0 * s.flights_cancelled / s.flights_scheduled))
+                WHEN s.flights_scheduled IS NOT NULL THEN format('none of %s flights cancelled', s.flights_scheduled) END)
+FROM (SELECT c.cause, c.minutes, sum(c.minutes) OVER () AS total
+      FROM (VALUES (1, 'carrier', s.carrier_delay_minutes), (2, 'weather', s.weather_delay_minutes),
+                   (3, 'NAS', s.nas_delay_minutes), (4, 'security', s.security_delay_minutes),
+                   (5, 'late aircraft', s.late_aircraft_delay_minutes)) c(i, cause, minutes)
+      ORDER BY c.minutes DESC NULLS LAST, c.i
+      LIMIT 1) top
+$$;
+
+-- The flagged days with their explanation: what explain_anomalies returns
+-- for one airport-year, and what Superset's table of anomalies reads.
+CREATE VIEW airport_anomaly_explanations AS
+SELECT s.date,
+       s.origin_airport,
+       e.direction,
+       s.average_dep_delay,
+       s.dep_delay_pred,
+       s.dep_delay_lower_ci,
+       s.dep_delay_higher_ci,
+       s.dep_delay_residual,
+       s.dep_delay_outside,
+       e.dominant_cause,
+       e.dominant_cause_share,
+       s.flights_scheduled,
+       s.flights_cancelled,
+       s.flights_diverted,
+       e.sentence,
+       s.dep_delay_source
+FROM airport_daily_summary s
+CROSS JOIN LATERAL anomaly_explanation(s) e
+WHERE s.dep_delay_anomaly;
+
+-- One airport-year's flagged days, explained, in date order.
+CREATE FUNCTION explain_anomalies(origin text, year integer)
+RETURNS SETOF airport_anomaly_explanations
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT * FROM @extschema@.airport_anomaly_explanations e
+WHERE e.origin_airport = explain_anomalies.origin
+  AND e.date >= make_date(explain_anomalies.year, 1, 1) AND e.date < make_date(explain_anomalies.year + 1, 1, 1)
+ORDER BY e.date
+$$;
+
+-- NOTIFY airline_anomalies with a JSON payload for each day newly flagged
+-- by an online prediction (the insert trigger, refresh_year(refit =>
+-- false)). A refit re-flags whole years at once and stays silent: its
+-- news is the table itself.
+CREATE FUNCTION airport_daily_summary_notify() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM pg_notify('airline_anomalies', json_build_object(
+        'airport', NEW.origin_airport, 'date', NEW.date, 'observed', NEW.average_dep_delay,
+        'predicted', NEW.dep_delay_pred, 'band', json_build_array(NEW.dep_delay_lower_ci, NEW.dep_delay_higher_ci),
+        'residual', NEW.dep_delay_residual, 'direction', e.direction, 'sentence', e.sentence)::text)
+    FROM @extschema@.anomaly_explanation(NEW) e;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER notify_anomaly
+    AFTER INSERT ON airport_daily_summary
+    FOR EACH ROW WHEN (NEW.dep_delay_anomaly AND NEW.dep_delay_source <> 'fit')
+    EXECUTE FUNCTION airport_daily_summary_notify();
+CREATE TRIGGER notify_anomaly_change
+    AFTER UPDATE ON airport_daily_summary
+    FOR EACH ROW WHEN (NEW.dep_delay_anomaly AND NEW.dep_delay_source <> 'fit' AND OLD.dep_delay_anomaly IS NOT TRUE)
+    EXECUTE FUNCTION airport_daily_summary_notify();
 
 -- When each year of flights last received data (the loader records it on
 -- every load) and was last refreshed (refresh_year and loader detect record

@@ -2,8 +2,10 @@
 -- not part of the plain schema).
 
 -- Marks a newly inserted day from the stored model, without refitting:
--- see arima_next_day. Names are qualified and the search_path pinned, so
--- a caller's search_path cannot redirect it.
+-- see arima_next_day. The flag, residual and distance from the band follow
+-- the rule of SummaryRow::modelled (crates/summary/src/rows.rs). Names are
+-- qualified and the search_path pinned, so a caller's search_path cannot
+-- redirect it.
 CREATE FUNCTION airport_daily_summary_mark_anomaly() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -20,6 +22,10 @@ BEGIN
             NEW.dep_delay_anomaly   := NEW.average_dep_delay < r.dep_delay_lower_ci
                                     OR NEW.average_dep_delay > r.dep_delay_higher_ci;
             NEW.dep_delay_source    := 'online';
+            NEW.dep_delay_residual  := CASE WHEN r.dep_delay_sd > 0 AND r.dep_delay_sd < 'Infinity'
+                                            THEN (NEW.average_dep_delay - r.dep_delay_pred) / r.dep_delay_sd END;
+            NEW.dep_delay_outside   := greatest(r.dep_delay_lower_ci - NEW.average_dep_delay,
+                                                NEW.average_dep_delay - r.dep_delay_higher_ci, 0);
         END IF;
     END IF;
     RETURN NEW;

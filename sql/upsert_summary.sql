@@ -18,10 +18,15 @@ ON CONFLICT (date, origin_airport) DO UPDATE SET
     dep_delay_pred = EXCLUDED.dep_delay_pred,
     dep_delay_higher_ci = EXCLUDED.dep_delay_higher_ci,
     dep_delay_lower_ci = EXCLUDED.dep_delay_lower_ci,
-    dep_delay_source = EXCLUDED.dep_delay_source
-WHERE (s.average_dep_delay, s.flights, s.dep_delay_anomaly, s.dep_delay_pred,
-       s.dep_delay_higher_ci, s.dep_delay_lower_ci, s.dep_delay_source)
-      IS DISTINCT FROM
-      (EXCLUDED.average_dep_delay, EXCLUDED.flights, EXCLUDED.dep_delay_anomaly,
-       EXCLUDED.dep_delay_pred, EXCLUDED.dep_delay_higher_ci, EXCLUDED.dep_delay_lower_ci,
-       EXCLUDED.dep_delay_source)
+    dep_delay_source = EXCLUDED.dep_delay_source,
+    flights_scheduled = EXCLUDED.flights_scheduled,
+    flights_cancelled = EXCLUDED.flights_cancelled,
+    flights_diverted = EXCLUDED.flights_diverted,
+    carrier_delay_minutes = EXCLUDED.carrier_delay_minutes,
+    weather_delay_minutes = EXCLUDED.weather_delay_minutes,
+    nas_delay_minutes = EXCLUDED.nas_delay_minutes,
+    security_delay_minutes = EXCLUDED.security_delay_minutes,
+    late_aircraft_delay_minutes = EXCLUDED.late_aircraft_delay_minutes,
+    dep_delay_residual = EXCLUDED.dep_delay_residual,
+    dep_delay_outside = EXCLUDED.dep_delay_outside
+WHERE s IS DISTINCT FROM EXCLUDED

@@ -19,7 +19,7 @@ extension_sql_file!("../sql/schema.sql", name = "schema");
 extension_sql_file!(
     "../sql/trigger.sql",
     name = "trigger",
-    requires = ["schema", arima_next_day]
+    requires = ["schema", next_day]
 );
 extension_sql_file!("../sql/pending.sql", name = "pending", requires = ["schema", refresh]);
 extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);

@@ -12,7 +12,7 @@ use summary::{sql, DailySeries, ModelRow, Outcome, StoredModel, SummaryRow, Year
 
 use crate::error::{self, raise, INVALID_PARAMETER};
 use crate::input::detect_options;
-use crate::series::{daily, year_has_flights};
+use crate::series::{daily, tables_before_0_3, year_has_flights};
 use crate::worker;
 
 fn detect_all(series: &[DailySeries], opts: &DetectOptions) -> Vec<Result<Detection, ArimaError>> {
@@ -128,7 +128,7 @@ fn refresh(
     let opts = detect_options(p, d, q, level, grid_search);
     require_flights(year);
     let row = if refit {
-        refit_year(year, &opts, sql::UPSERT_SUMMARY)
+        refit_year(year, &opts, upsert_summary())
     } else {
         update_year(year)
     };
@@ -156,6 +156,19 @@ fn refresh_year(
 
 /// The summary upsert of 0.1.0's table.
 const UPSERT_SUMMARY_0_1: &str = include_str!("../sql/upsert_summary_0_1.sql");
+
+/// The summary upsert of 0.2.0's table.
+const UPSERT_SUMMARY_0_2: &str = include_str!("../sql/upsert_summary_0_2.sql");
+
+/// The summary upsert for this database's table: 0.2.0's until the
+/// extension is updated (0.1.0's has an entry point of its own).
+fn upsert_summary() -> &'static str {
+    if tables_before_0_3() {
+        UPSERT_SUMMARY_0_2
+    } else {
+        sql::UPSERT_SUMMARY
+    }
+}
 
 /// Refuses a year without flights.
 fn require_flights(year: i32) {
@@ -225,7 +238,7 @@ fn update_year(year: i32) -> RefreshRow {
     let update = worker::run(|_| summary::online_update(&new, &means, &models, &previous, &previous_models));
     let no_removal: Vec<String> = Vec::new();
     Spi::run_with_args(
-        sql::UPSERT_SUMMARY,
+        upsert_summary(),
         &[year.into(), update.rows_json().into(), no_removal.into()],
     )
     .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
@@ -264,12 +277,12 @@ fn stored_model(origin: &str, year: i32) -> Option<StoredModel> {
 /// What the insert trigger uses to mark a new day without refitting: the
 /// stored model of the day's airport-year, run over the days of that year
 /// already in `airport_daily_summary` before `day`, gives the one-step
-/// prediction for `day` and its band at the model's level, clipped at the
-/// clip levels stored with the model. No row when there is no fitted model
-/// or no earlier day to run it on.
-#[pg_extern]
+/// prediction for `day`, its standard deviation and its band at the
+/// model's level, clipped at the clip levels stored with the model. No row
+/// when there is no fitted model or no earlier day to run it on.
+#[pg_extern(name = "arima_next_day")]
 #[search_path(pg_catalog, @extschema@, pg_temp)]
-fn arima_next_day(
+fn next_day(
     origin: &str,
     day: Date,
 ) -> TableIterator<
@@ -278,12 +291,24 @@ fn arima_next_day(
         name!(dep_delay_pred, f64),
         name!(dep_delay_lower_ci, f64),
         name!(dep_delay_higher_ci, f64),
+        name!(dep_delay_sd, f64),
     ),
 > {
+    TableIterator::new(next_day_band(origin, day))
+}
+
+/// 0.2.0's `arima_next_day` (no standard deviation): kept in the library,
+/// not in the SQL, for databases not yet updated, as `refresh_year`'s 0.1.0 entry.
+#[pg_extern(sql = false)]
+fn arima_next_day(origin: &str, day: Date) -> TableIterator<'static, (f64, f64, f64)> {
+    TableIterator::new(next_day_band(origin, day).map(|(pred, lo, hi, _)| (pred, lo, hi)))
+}
+
+/// The prediction, band and standard deviation of `origin`'s `day`, if its
+/// year has a stored model and earlier days.
+fn next_day_band(origin: &str, day: Date) -> Option<(f64, f64, f64, f64)> {
     let year = day.year();
-    let Some(model) = stored_model(origin, year) else {
-        return TableIterator::new(Vec::new());
-    };
+    let model = stored_model(origin, year)?;
     let history: Vec<f64> = Spi::connect(|client| {
         client
             .select(
@@ -298,12 +323,15 @@ fn arima_next_day(
             .collect::<Result<Vec<_>, _>>()
     })
     .unwrap_or_else(|e| error::spi("reading airport_daily_summary", e));
-    let Ok(fit) = FittedArima::from_params(model.order, model.params, &history) else {
-        return TableIterator::new(Vec::new());
-    };
+    let fit = FittedArima::from_params(model.order, model.params, &history).ok()?;
     let next = fit.forecast(1);
     let (lo, hi) = next
         .interval(model.level)
         .unwrap_or_else(|e| error::arima(&format!("the stored model of {origin} {year}"), &e));
-    TableIterator::once((next.mean[0], lo[0].max(model.lower_clip), hi[0].min(model.upper_clip)))
+    Some((
+        next.mean[0],
+        lo[0].max(model.lower_clip),
+        hi[0].min(model.upper_clip),
+        next.variance[0].sqrt(),
+    ))
 }

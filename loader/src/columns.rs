@@ -23,6 +23,14 @@ pub(crate) struct Flight<'r> {
     pub dep_delay: Option<f64>,
     pub cancelled: bool,
     pub diverted: bool,
+    /// Arrival delay, minutes; `None` when missing or not in the file.
+    pub arr_delay: Option<f64>,
+    /// Delay minutes by cause: carrier, weather, NAS, security, late
+    /// aircraft (the columns' order); `None` when blank or not in the file
+    /// (BTS fills them for arrivals 15+ minutes late).
+    pub causes: [Option<f64>; 5],
+    /// A carrier, B weather, C national air system, D security.
+    pub cancellation_code: Option<&'r str>,
 }
 
 /// Our column, and the names it has in each schema.
@@ -31,53 +39,54 @@ struct Field {
     required: bool,
 }
 
-const FIELDS: [Field; 10] = [
-    Field {
-        names: &["FL_DATE", "FlightDate"],
-        required: true,
-    },
-    Field {
-        names: &["OP_CARRIER", "Reporting_Airline", "UniqueCarrier", "Carrier"],
-        required: true,
-    },
-    Field {
-        names: &["OP_CARRIER_FL_NUM", "Flight_Number_Reporting_Airline", "FlightNum"],
-        required: false,
-    },
-    Field {
-        names: &["ORIGIN", "Origin"],
-        required: true,
-    },
-    Field {
-        names: &["DEST", "Dest"],
-        required: true,
-    },
-    Field {
-        names: &["CRS_DEP_TIME", "CRSDepTime"],
-        required: false,
-    },
-    Field {
-        names: &["DEP_TIME", "DepTime"],
-        required: false,
-    },
-    Field {
-        names: &["DEP_DELAY", "DepDelay"],
-        required: true,
-    },
-    Field {
-        names: &["CANCELLED", "Cancelled"],
-        required: false,
-    },
-    Field {
-        names: &["DIVERTED", "Diverted"],
-        required: false,
-    },
+/// Where each field sits in [`FIELDS`].
+mod at {
+    pub(super) const FL_DATE: usize = 0;
+    pub(super) const OP_CARRIER: usize = 1;
+    pub(super) const OP_CARRIER_FL_NUM: usize = 2;
+    pub(super) const ORIGIN: usize = 3;
+    pub(super) const DEST: usize = 4;
+    pub(super) const CRS_DEP_TIME: usize = 5;
+    pub(super) const DEP_TIME: usize = 6;
+    pub(super) const DEP_DELAY: usize = 7;
+    pub(super) const CANCELLED: usize = 8;
+    pub(super) const DIVERTED: usize = 9;
+    pub(super) const ARR_DELAY: usize = 10;
+    /// The five causes follow, in the order of `Flight::causes`.
+    pub(super) const CARRIER_DELAY: usize = 11;
+    pub(super) const CANCELLATION_CODE: usize = 16;
+}
+
+const fn field(names: &'static [&'static str], required: bool) -> Field {
+    Field { names, required }
+}
+
+/// The Kaggle name first (what messages say), then the BTS names. Only the
+/// old system's columns are required; the rest load as NULL when absent.
+const FIELDS: [Field; 17] = [
+    field(&["FL_DATE", "FlightDate"], true),
+    field(&["OP_CARRIER", "Reporting_Airline", "UniqueCarrier", "Carrier"], true),
+    field(&["OP_CARRIER_FL_NUM", "Flight_Number_Reporting_Airline", "FlightNum"], false),
+    field(&["ORIGIN", "Origin"], true),
+    field(&["DEST", "Dest"], true),
+    field(&["CRS_DEP_TIME", "CRSDepTime"], false),
+    field(&["DEP_TIME", "DepTime"], false),
+    field(&["DEP_DELAY", "DepDelay"], true),
+    field(&["CANCELLED", "Cancelled"], false),
+    field(&["DIVERTED", "Diverted"], false),
+    field(&["ARR_DELAY", "ArrDelay"], false),
+    field(&["CARRIER_DELAY", "CarrierDelay"], false),
+    field(&["WEATHER_DELAY", "WeatherDelay"], false),
+    field(&["NAS_DELAY", "NASDelay"], false),
+    field(&["SECURITY_DELAY", "SecurityDelay"], false),
+    field(&["LATE_AIRCRAFT_DELAY", "LateAircraftDelay"], false),
+    field(&["CANCELLATION_CODE", "CancellationCode"], false),
 ];
 
 /// Where each of our columns sits in a file.
 #[derive(Debug, Clone)]
 pub(crate) struct Columns {
-    at: [Option<usize>; 10],
+    at: [Option<usize>; FIELDS.len()],
     width: usize,
 }
 
@@ -121,7 +130,7 @@ impl Columns {
     /// Maps a header; refuses one missing a required column, naming it.
     pub(crate) fn from_header<S: AsRef<str>>(header: &[S]) -> Result<Columns, String> {
         let names: Vec<String> = header.iter().map(|h| normalise(h.as_ref())).collect();
-        let mut at = [None; 10];
+        let mut at = [None; FIELDS.len()];
         for (i, field) in FIELDS.iter().enumerate() {
             at[i] = field
                 .names
@@ -190,26 +199,34 @@ impl Columns {
                 v => Err(format!("{}: invalid flag {v:?}", name(i))),
             }
         };
-        let delay = self.text(rec, line, 7)?;
-        let dep_delay = if delay.is_empty() {
-            None
-        } else {
-            match delay.parse::<f64>() {
-                Ok(x) if x.is_finite() => Some(x),
-                _ => return Err(format!("DEP_DELAY: invalid number {delay:?}")),
+        let minutes = |i: usize| -> Result<Option<f64>, String> {
+            let v = self.text(rec, line, i)?;
+            match v.parse::<f64>() {
+                _ if v.is_empty() => Ok(None),
+                Ok(x) if x.is_finite() => Ok(Some(x)),
+                _ => Err(format!("{}: invalid number {v:?}", name(i))),
             }
         };
         Ok(Flight {
-            date: parse_date(required(0)?)?,
-            carrier: optional(1)?,
-            fl_num: whole(2)?,
-            origin: required(3)?,
-            dest: optional(4)?,
-            crs_dep_time: whole(5)?,
-            dep_time: whole(6)?,
-            dep_delay,
-            cancelled: flag(8)?,
-            diverted: flag(9)?,
+            date: parse_date(required(at::FL_DATE)?)?,
+            carrier: optional(at::OP_CARRIER)?,
+            fl_num: whole(at::OP_CARRIER_FL_NUM)?,
+            origin: required(at::ORIGIN)?,
+            dest: optional(at::DEST)?,
+            crs_dep_time: whole(at::CRS_DEP_TIME)?,
+            dep_time: whole(at::DEP_TIME)?,
+            dep_delay: minutes(at::DEP_DELAY)?,
+            cancelled: flag(at::CANCELLED)?,
+            diverted: flag(at::DIVERTED)?,
+            arr_delay: minutes(at::ARR_DELAY)?,
+            causes: [
+                minutes(at::CARRIER_DELAY)?,
+                minutes(at::CARRIER_DELAY + 1)?,
+                minutes(at::CARRIER_DELAY + 2)?,
+                minutes(at::CARRIER_DELAY + 3)?,
+                minutes(at::CARRIER_DELAY + 4)?,
+            ],
+            cancellation_code: optional(at::CANCELLATION_CODE)?,
         })
     }
 }
@@ -373,6 +390,40 @@ mod tests {
             err("2015-01-02,AA,1,JFK,LAX,1745,1802,NaN,1,0,0,"),
             "DEP_DELAY: invalid number \"NaN\""
         );
+    }
+
+    #[test]
+    fn causes_arrivals_and_cancellation_codes_load_when_present() {
+        let c = Columns::from_header(&crate::generate::KAGGLE_HEADER).unwrap();
+        let mut fields = vec![""; crate::generate::KAGGLE_HEADER.len()];
+        fields[..8].copy_from_slice(&["2015-01-02", "AA", "1", "JFK", "LAX", "1745", "1850", "65.0"]);
+        fields[14] = "71.0"; // ARR_DELAY
+        fields[22..27].copy_from_slice(&["0.0", "56.0", "15.0", "0.0", "0.0"]);
+        let rec = row(&fields.join(","));
+        let f = c.parse(&rec).unwrap();
+        assert_eq!(f.arr_delay, Some(71.0));
+        assert_eq!(f.causes, [Some(0.0), Some(56.0), Some(15.0), Some(0.0), Some(0.0)]);
+        assert_eq!(f.cancellation_code, None);
+
+        fields[7] = "";
+        fields[14] = "";
+        fields[15] = "1.0";
+        fields[16] = "B";
+        fields[22..27].copy_from_slice(&[""; 5]);
+        let rec = row(&fields.join(","));
+        let f = c.parse(&rec).unwrap();
+        assert_eq!((f.cancelled, f.cancellation_code, f.causes), (true, Some("B"), [None; 5]));
+
+        fields[23] = "lots";
+        assert_eq!(
+            c.parse(&row(&fields.join(","))).unwrap_err(),
+            "WEATHER_DELAY: invalid number \"lots\""
+        );
+        // A file without them (the old system's columns only) loads them as NULL.
+        let old = Columns::from_header(&header(KAGGLE)).unwrap();
+        let rec = row("2015-01-02,AA,1,JFK,LAX,1745,1802,17,1,0,0,");
+        let f = old.parse(&rec).unwrap();
+        assert_eq!((f.arr_delay, f.causes, f.cancellation_code), (None, [None; 5], None));
     }
 
     #[test]

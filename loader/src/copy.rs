@@ -9,8 +9,12 @@ use chrono::NaiveDate;
 use crate::columns::Flight;
 
 /// The columns written, in order.
-pub(crate) const COPY_COLUMNS: &str =
-    "fl_date, op_carrier, op_carrier_fl_num, origin, dest, crs_dep_time, dep_time, dep_delay, cancelled, diverted, source_file";
+pub(crate) const COPY_COLUMNS: &str = "fl_date, op_carrier, op_carrier_fl_num, origin, dest, crs_dep_time, dep_time, \
+     dep_delay, cancelled, diverted, source_file, arr_delay, carrier_delay, weather_delay, nas_delay, \
+     security_delay, late_aircraft_delay, cancellation_code";
+
+/// How many columns [`COPY_COLUMNS`] names.
+const FIELD_COUNT: i16 = 18;
 
 /// Signature, flags (none) and header-extension length (none).
 pub(crate) const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
@@ -43,6 +47,16 @@ fn int4(buf: &mut BytesMut, v: Option<i32>) {
     }
 }
 
+fn float8(buf: &mut BytesMut, v: Option<f64>) {
+    match v {
+        Some(x) => {
+            buf.put_i32(8);
+            buf.put_f64(x);
+        }
+        None => buf.put_i32(-1),
+    }
+}
+
 fn bool1(buf: &mut BytesMut, v: bool) {
     buf.put_i32(1);
     buf.put_u8(u8::from(v));
@@ -50,7 +64,7 @@ fn bool1(buf: &mut BytesMut, v: bool) {
 
 /// Appends one row.
 pub(crate) fn encode(buf: &mut BytesMut, f: &Flight, source_file: &str) {
-    buf.put_i16(11);
+    buf.put_i16(FIELD_COUNT);
     buf.put_i32(4);
     buf.put_i32(days_since_2000(f.date));
     opt_text(buf, f.carrier);
@@ -59,16 +73,15 @@ pub(crate) fn encode(buf: &mut BytesMut, f: &Flight, source_file: &str) {
     opt_text(buf, f.dest);
     int4(buf, f.crs_dep_time);
     int4(buf, f.dep_time);
-    match f.dep_delay {
-        Some(x) => {
-            buf.put_i32(8);
-            buf.put_f64(x);
-        }
-        None => buf.put_i32(-1),
-    }
+    float8(buf, f.dep_delay);
     bool1(buf, f.cancelled);
     bool1(buf, f.diverted);
     text(buf, source_file);
+    float8(buf, f.arr_delay);
+    for minutes in f.causes {
+        float8(buf, minutes);
+    }
+    opt_text(buf, f.cancellation_code);
 }
 
 #[cfg(test)]
@@ -88,10 +101,13 @@ mod tests {
             dep_delay: Some(-2.5),
             cancelled: false,
             diverted: true,
+            arr_delay: Some(20.0),
+            causes: [Some(5.0), None, None, None, Some(15.0)],
+            cancellation_code: None,
         };
         let mut b = BytesMut::new();
         encode(&mut b, &f, "f");
-        let mut want: Vec<u8> = vec![0, 11, 0, 0, 0, 4, 0, 0, 0, 2]; // 11 fields; date = 2 days after 2000-01-01
+        let mut want: Vec<u8> = vec![0, 18, 0, 0, 0, 4, 0, 0, 0, 2]; // 18 fields; date = 2 days after 2000-01-01
         want.extend([0, 0, 0, 2, b'A', b'A']);
         want.extend((-1i32).to_be_bytes()); // fl_num NULL
         want.extend([0, 0, 0, 3, b'J', b'F', b'K', 0, 0, 0, 3, b'L', b'A', b'X']);
@@ -101,6 +117,17 @@ mod tests {
         want.extend([0, 0, 0, 8]);
         want.extend((-2.5f64).to_be_bytes());
         want.extend([0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, b'f']);
+        for minutes in [Some(20.0), Some(5.0), None, None, None, Some(15.0)] {
+            match minutes {
+                Some(x) => {
+                    want.extend([0, 0, 0, 8]);
+                    want.extend(f64::to_be_bytes(x));
+                }
+                None => want.extend((-1i32).to_be_bytes()),
+            }
+        }
+        want.extend((-1i32).to_be_bytes()); // cancellation_code NULL
+        assert_eq!(COPY_COLUMNS.split(", ").count(), FIELD_COUNT as usize);
         assert_eq!(&b[..], &want[..]);
         assert_eq!(HEADER.len(), 19);
     }

@@ -498,7 +498,7 @@ async fn merge(client: &Client, year: i32, days: &[NaiveDate], files: &[String])
         .with_context(|| format!("replacing the covered days of {year}"))?;
     client
         .batch_execute(&format!(
-            "INSERT INTO {live} SELECT * FROM {table}; DROP TABLE {table};"
+            "INSERT INTO {live} ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM {table}; DROP TABLE {table};"
         ))
         .await
         .with_context(|| format!("adding the rows of {year}"))

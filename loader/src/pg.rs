@@ -99,6 +99,18 @@ pub(crate) async fn require_schema(client: &Client) -> Result<()> {
     if !row.get::<_, bool>(0) {
         bail!("the flights table is missing: run CREATE EXTENSION airline_anomalies, or `loader schema` where the extension cannot be installed");
     }
+    // The newest columns of both tables the loader writes.
+    let row = client
+        .query_one(
+            "SELECT count(*) = 2 FROM pg_catalog.pg_attribute
+             WHERE (attrelid, attname) IN (('flights'::regclass, 'cancellation_code'),
+                                           ('airport_daily_summary'::regclass, 'dep_delay_outside'))",
+            &[],
+        )
+        .await?;
+    if !row.get::<_, bool>(0) {
+        bail!("the tables are older than this loader (0.3.0 columns missing): run ALTER EXTENSION airline_anomalies UPDATE");
+    }
     Ok(())
 }
 

@@ -45,6 +45,9 @@ pub struct Detection {
     pub grid_searched: bool,
     /// One-step-ahead predictions.
     pub predicted: Array1<f64>,
+    /// Standard deviation of each one-step prediction (what the band is
+    /// a multiple of, before clipping).
+    pub sd: Array1<f64>,
     /// Lower band, clipped below at its 1st percentile.
     pub lower: Array1<f64>,
     /// Upper band, clipped above at its 99th percentile.
@@ -106,6 +109,7 @@ pub fn flag(model: FittedArima, level: f64, grid_searched: bool) -> Detection {
     Detection {
         model,
         grid_searched,
+        sd: pred.variance.mapv(f64::sqrt),
         predicted: pred.mean,
         lower,
         upper,

@@ -14,14 +14,16 @@
 //!
 //! The numbers come from the `arima` crate, which knows nothing of tables.
 
+mod explain;
 mod online;
 mod rows;
 mod series;
 pub mod sql;
 
+pub use explain::CAUSES;
 pub use online::{online_rows, online_update, AirportMeans, OnlineUpdate, Source, YearMeans};
 pub use rows::{ModelRow, Outcome, StoredModel, SummaryRow};
-pub use series::{DailySeries, DayPoint};
+pub use series::{DailySeries, DayFacts, DayPoint};
 
 use arima::{ArimaError, Cancel, DetectOptions, Detection};
 

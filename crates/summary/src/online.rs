@@ -42,15 +42,8 @@ pub fn online_rows(
         .iter()
         .map(|&t| {
             let (lo, hi) = (lower[at + t].max(model.lower_clip), upper[at + t].min(model.upper_clip));
-            let y = series.mean_delay[t];
-            SummaryRow {
-                dep_delay_anomaly: Some(y < lo || y > hi),
-                dep_delay_pred: Some(pred.mean[at + t]),
-                dep_delay_higher_ci: Some(hi),
-                dep_delay_lower_ci: Some(lo),
-                dep_delay_source: Some(source),
-                ..series.observed_row(t)
-            }
+            let sd = pred.variance[at + t].sqrt();
+            series.observed_row(t).modelled(pred.mean[at + t], sd, lo, hi, source)
         })
         .collect())
 }
@@ -156,6 +149,7 @@ mod tests {
                 .map(|t| 10.0 + ((t * 37 % 11) as f64) + if t == spike { 60.0 } else { 0.0 })
                 .collect(),
             flights: vec![3; n as usize],
+            facts: vec![crate::DayFacts::default(); n as usize],
         }
     }
 
@@ -214,6 +208,7 @@ mod tests {
             dates: grown.dates[60..].to_vec(),
             mean_delay: grown.mean_delay[60..].to_vec(),
             flights: grown.flights[60..].to_vec(),
+            facts: grown.facts[60..].to_vec(),
             ..grown.clone()
         };
         let update = online_update(

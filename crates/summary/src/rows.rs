@@ -5,7 +5,7 @@ use arima::{ArimaError, DetectOptions, Detection, Order, Params};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{DailySeries, Source};
+use crate::{DailySeries, DayFacts, Source};
 
 /// One row of `airport_daily_summary`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +28,60 @@ pub struct SummaryRow {
     pub dep_delay_lower_ci: Option<f64>,
     /// What made the prediction; `None` when not modelled.
     pub dep_delay_source: Option<Source>,
+    // The columns below came with 0.3.0: rows written before it have them
+    // NULL, hence the defaults when reading.
+    /// Every flight of the day, flown or not.
+    #[serde(default)]
+    pub flights_scheduled: Option<i64>,
+    /// Flights cancelled.
+    #[serde(default)]
+    pub flights_cancelled: Option<i64>,
+    /// Flights diverted.
+    #[serde(default)]
+    pub flights_diverted: Option<i64>,
+    /// Delay minutes by cause, summed over the day's flights (see [`DayFacts`]).
+    #[serde(default)]
+    pub carrier_delay_minutes: Option<f64>,
+    /// Weather delay minutes.
+    #[serde(default)]
+    pub weather_delay_minutes: Option<f64>,
+    /// National air system delay minutes.
+    #[serde(default)]
+    pub nas_delay_minutes: Option<f64>,
+    /// Security delay minutes.
+    #[serde(default)]
+    pub security_delay_minutes: Option<f64>,
+    /// Late-arriving aircraft delay minutes.
+    #[serde(default)]
+    pub late_aircraft_delay_minutes: Option<f64>,
+    /// Standardised residual `(observed - predicted) / sd`, sd the
+    /// prediction's standard deviation; `None` when not modelled.
+    #[serde(default)]
+    pub dep_delay_residual: Option<f64>,
+    /// Minutes the observed mean lies outside the band, 0 inside; `None`
+    /// when not modelled.
+    #[serde(default)]
+    pub dep_delay_outside: Option<f64>,
+}
+
+impl SummaryRow {
+    /// The row with its modelled columns set from a prediction, its
+    /// standard deviation `sd` and the (clipped) band `[lo, hi]`, made by
+    /// `source`. The one place a day's flag, residual and distance from
+    /// the band are decided.
+    pub(crate) fn modelled(self, pred: f64, sd: f64, lo: f64, hi: f64, source: Source) -> SummaryRow {
+        let y = self.average_dep_delay;
+        SummaryRow {
+            dep_delay_anomaly: Some(y < lo || y > hi),
+            dep_delay_pred: Some(pred),
+            dep_delay_higher_ci: Some(hi),
+            dep_delay_lower_ci: Some(lo),
+            dep_delay_source: Some(source),
+            dep_delay_residual: (sd > 0.0 && sd.is_finite()).then(|| (y - pred) / sd),
+            dep_delay_outside: Some((lo - y).max(y - hi).max(0.0)),
+            ..self
+        }
+    }
 }
 
 /// One row of `airport_models`: the model behind an airport-year's flags,
@@ -73,6 +127,7 @@ pub struct ModelRow {
 impl DailySeries {
     /// Day `t`'s row with its observed values only (not modelled).
     pub fn observed_row(&self, t: usize) -> SummaryRow {
+        let f: &DayFacts = &self.facts[t];
         SummaryRow {
             date: self.dates[t],
             origin_airport: self.origin.clone(),
@@ -83,6 +138,16 @@ impl DailySeries {
             dep_delay_higher_ci: None,
             dep_delay_lower_ci: None,
             dep_delay_source: None,
+            flights_scheduled: Some(f.flights_scheduled),
+            flights_cancelled: Some(f.flights_cancelled),
+            flights_diverted: Some(f.flights_diverted),
+            carrier_delay_minutes: f.carrier_delay_minutes,
+            weather_delay_minutes: f.weather_delay_minutes,
+            nas_delay_minutes: f.nas_delay_minutes,
+            security_delay_minutes: f.security_delay_minutes,
+            late_aircraft_delay_minutes: f.late_aircraft_delay_minutes,
+            dep_delay_residual: None,
+            dep_delay_outside: None,
         }
     }
 
@@ -91,14 +156,9 @@ impl DailySeries {
     pub fn summary_rows(&self, result: &Result<Detection, ArimaError>) -> Vec<SummaryRow> {
         (0..self.len())
             .map(|t| match result {
-                Ok(d) => SummaryRow {
-                    dep_delay_anomaly: Some(d.anomaly[t]),
-                    dep_delay_pred: Some(d.predicted[t]),
-                    dep_delay_higher_ci: Some(d.upper[t]),
-                    dep_delay_lower_ci: Some(d.lower[t]),
-                    dep_delay_source: Some(Source::Fit),
-                    ..self.observed_row(t)
-                },
+                Ok(d) => self
+                    .observed_row(t)
+                    .modelled(d.predicted[t], d.sd[t], d.lower[t], d.upper[t], Source::Fit),
                 Err(_) => self.observed_row(t),
             })
             .collect()
@@ -263,6 +323,7 @@ mod tests {
                 .collect(),
             flights: vec![3; 60],
             mean_delay,
+            facts: vec![DayFacts::default(); 60],
         }
     }
 
@@ -274,6 +335,24 @@ mod tests {
         let out = Outcome::new(std::slice::from_ref(&s), std::slice::from_ref(&det), &opts);
         assert_eq!((out.models.len(), out.days.len(), out.fitted()), (1, 60, 1));
         assert_eq!(out.days[40].dep_delay_anomaly, Some(true));
+        // The flags are the detection's; the residual and the distance
+        // from the band say how far each day lies.
+        let flags: Vec<bool> = out.days.iter().map(|r| r.dep_delay_anomaly.unwrap()).collect();
+        assert_eq!(flags, det.as_ref().unwrap().anomaly);
+        for r in &out.days {
+            let (y, hi, lo) = (r.average_dep_delay, r.dep_delay_higher_ci.unwrap(), r.dep_delay_lower_ci.unwrap());
+            let outside = r.dep_delay_outside.unwrap();
+            assert_eq!(outside > 0.0, r.dep_delay_anomaly.unwrap(), "{r:?}");
+            assert!(outside == 0.0 || outside == y - hi || outside == lo - y, "{r:?}");
+        }
+        let storm = &out.days[40];
+        let sd = det.as_ref().unwrap().sd[40];
+        assert_eq!(
+            storm.dep_delay_residual,
+            Some((storm.average_dep_delay - storm.dep_delay_pred.unwrap()) / sd)
+        );
+        assert!(storm.dep_delay_residual.unwrap() > 1.28, "outside an 80 % band is beyond 1.28 sd");
+        assert_eq!(storm.dep_delay_outside, Some(storm.average_dep_delay - storm.dep_delay_higher_ci.unwrap()));
         let m = &out.models[0];
         assert_eq!(
             (m.p, m.d, m.q, m.points, m.skip_reason.as_deref()),
@@ -287,6 +366,7 @@ mod tests {
             date: r.date,
             mean_delay: r.average_dep_delay,
             flights: r.flights,
+            facts: DayFacts::default(),
         }));
         let skip = detect(&short[0].mean_delay, &opts);
         let row = short[0].model_row(&skip, &opts);

@@ -1,10 +1,36 @@
 //! Daily series: what the anomaly rule models, one per airport and year.
 
 use chrono::{Datelike, NaiveDate};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+/// What else the day's flights from the airport did, cancelled ones
+/// included: the counts and delay minutes by cause an explanation quotes.
+/// Each field is the `airport_daily_summary` column of the same name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)] // 0.2.0's daily query has none of them
+pub struct DayFacts {
+    /// Every flight of the day, flown or not.
+    pub flights_scheduled: i64,
+    /// Flights cancelled.
+    pub flights_cancelled: i64,
+    /// Flights diverted.
+    pub flights_diverted: i64,
+    /// Sum of the flights' carrier delay minutes; `None` when no flight
+    /// has one (files without the cause columns, or no late arrival).
+    pub carrier_delay_minutes: Option<f64>,
+    /// Weather delay minutes, likewise.
+    pub weather_delay_minutes: Option<f64>,
+    /// National air system delay minutes, likewise.
+    pub nas_delay_minutes: Option<f64>,
+    /// Security delay minutes, likewise.
+    pub security_delay_minutes: Option<f64>,
+    /// Late-arriving aircraft delay minutes, likewise.
+    pub late_aircraft_delay_minutes: Option<f64>,
+}
 
 /// One airport-day: the mean of the day's finite departure delays and how
-/// many there were. `sql/daily.sql` returns these as a JSON array.
+/// many there were, and the day's other facts. `sql/daily.sql` returns
+/// these as a JSON array; a day without a finite delay is not one.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DayPoint {
     /// Origin airport code.
@@ -15,6 +41,9 @@ pub struct DayPoint {
     pub mean_delay: f64,
     /// Flights with a finite departure delay.
     pub flights: i64,
+    /// Counts and cause minutes.
+    #[serde(flatten)]
+    pub facts: DayFacts,
 }
 
 /// One airport's days in one year, in date order.
@@ -30,6 +59,8 @@ pub struct DailySeries {
     pub mean_delay: Vec<f64>,
     /// Flights with a finite delay, each day.
     pub flights: Vec<i64>,
+    /// Each day's counts and cause minutes.
+    pub facts: Vec<DayFacts>,
 }
 
 impl DailySeries {
@@ -50,6 +81,7 @@ impl DailySeries {
             s.dates.push(p.date);
             s.mean_delay.push(p.mean_delay);
             s.flights.push(p.flights);
+            s.facts.push(p.facts);
         }
         out
     }
@@ -85,6 +117,7 @@ mod tests {
             date: date.parse().unwrap(),
             mean_delay,
             flights: 1,
+            facts: DayFacts::default(),
         }
     }
 
@@ -103,10 +136,18 @@ mod tests {
 
     #[test]
     fn reads_the_daily_query_json() {
-        let json = r#"[{"origin":"LGA","date":"2013-03-08","mean_delay":105.7,"flights":229}]"#;
+        let json = r#"[{"origin":"LGA","date":"2013-03-08","mean_delay":105.7,"flights":229,
+                        "flights_scheduled":402,"flights_cancelled":118,"flights_diverted":2,
+                        "carrier_delay_minutes":null,"weather_delay_minutes":640.0,"nas_delay_minutes":360.0,
+                        "security_delay_minutes":null,"late_aircraft_delay_minutes":null}]"#;
         let series = DailySeries::from_json(Some(json)).unwrap();
         assert_eq!(series[0].dates[0], NaiveDate::from_ymd_opt(2013, 3, 8).unwrap());
         assert_eq!(series[0].flights, [229]);
+        let f = &series[0].facts[0];
+        assert_eq!(
+            (f.flights_scheduled, f.flights_cancelled, f.weather_delay_minutes, f.carrier_delay_minutes),
+            (402, 118, Some(640.0), None)
+        );
         assert!(DailySeries::from_json(None).unwrap().is_empty());
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use crate::columns;
+use crate::columns::{self, Flight};
 use crate::inflate::Inflated;
 use crate::pg;
 use crate::records::{Read, Record};
@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{Datelike, NaiveDate};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use summary::{sql, DailySeries, DayPoint};
+use summary::{sql, DailySeries, DayFacts, DayPoint};
 
 /// The year's series from `flights`, with the query `refresh_year` runs.
 pub(super) async fn from_database(year: Option<i32>) -> Result<Vec<DailySeries>> {
@@ -62,45 +62,97 @@ impl RowCounts {
     }
 }
 
-/// Delay sums per airport-day: airports numbered as first seen, so a row
+/// One airport-day's sums, as `sql/daily.sql` aggregates them: the mean
+/// over finite delays, the other counts and cause minutes over every flight.
+#[derive(Debug, Default, Clone)]
+struct Day {
+    delay_sum: f64,
+    delays: i64,
+    facts: DayFacts,
+}
+
+impl Day {
+    fn add(&mut self, f: &Flight) {
+        if let Some(delay) = f.dep_delay {
+            self.delay_sum += delay;
+            self.delays += 1;
+        }
+        let facts = &mut self.facts;
+        facts.flights_scheduled += 1;
+        facts.flights_cancelled += i64::from(f.cancelled);
+        facts.flights_diverted += i64::from(f.diverted);
+        let sums = [
+            &mut facts.carrier_delay_minutes,
+            &mut facts.weather_delay_minutes,
+            &mut facts.nas_delay_minutes,
+            &mut facts.security_delay_minutes,
+            &mut facts.late_aircraft_delay_minutes,
+        ];
+        for (sum, minutes) in sums.into_iter().zip(f.causes) {
+            add_minutes(sum, minutes);
+        }
+    }
+
+    fn merge(&mut self, other: Day) {
+        self.delay_sum += other.delay_sum;
+        self.delays += other.delays;
+        let (a, b) = (&mut self.facts, other.facts);
+        a.flights_scheduled += b.flights_scheduled;
+        a.flights_cancelled += b.flights_cancelled;
+        a.flights_diverted += b.flights_diverted;
+        add_minutes(&mut a.carrier_delay_minutes, b.carrier_delay_minutes);
+        add_minutes(&mut a.weather_delay_minutes, b.weather_delay_minutes);
+        add_minutes(&mut a.nas_delay_minutes, b.nas_delay_minutes);
+        add_minutes(&mut a.security_delay_minutes, b.security_delay_minutes);
+        add_minutes(&mut a.late_aircraft_delay_minutes, b.late_aircraft_delay_minutes);
+    }
+}
+
+/// SQL's `sum`: NULLs are skipped, and a sum of none is NULL.
+fn add_minutes(sum: &mut Option<f64>, minutes: Option<f64>) {
+    if let Some(m) = minutes {
+        *sum = Some(sum.unwrap_or(0.0) + m);
+    }
+}
+
+/// Sums per airport-day: airports numbered as first seen, so a row
 /// costs one lookup by `&str` and one by a pair of integers (FxHash: the
 /// airports of one file are a few hundred short codes; SipHash was 4 % of the run).
 #[derive(Default)]
 struct DaySums {
     origins: FxHashMap<String, u32>,
-    sums: FxHashMap<(u32, NaiveDate), (f64, i64)>,
+    days: FxHashMap<(u32, NaiveDate), Day>,
 }
 
 impl DaySums {
-    fn add(&mut self, origin: &str, date: NaiveDate, delay: f64) {
-        let id = match self.origins.get(origin) {
+    fn add(&mut self, f: &Flight) {
+        let id = match self.origins.get(f.origin) {
             Some(&id) => id,
             None => {
                 let id = self.origins.len() as u32;
-                self.origins.insert(origin.to_string(), id);
+                self.origins.insert(f.origin.to_string(), id);
                 id
             }
         };
-        let e = self.sums.entry((id, date)).or_default();
-        e.0 += delay;
-        e.1 += 1;
+        self.days.entry((id, f.date)).or_default().add(f);
     }
 
     /// The days by (origin, date), in order.
-    fn into_days(self) -> BTreeMap<(String, NaiveDate), (f64, i64)> {
+    fn into_days(self) -> BTreeMap<(String, NaiveDate), Day> {
         let mut names = vec![String::new(); self.origins.len()];
         for (name, id) in self.origins {
             names[id as usize] = name;
         }
-        self.sums
+        self.days
             .into_iter()
             .map(|((id, date), v)| ((names[id as usize].clone(), date), v))
             .collect()
     }
 }
 
-/// Daily series from raw flight files: the same rule as the query (finite,
-/// non-null delays only), per origin and year; only `year` if given.
+/// Daily series from raw flight files: the same rule as the query (the
+/// mean over finite, non-null delays; a day without one is not a point),
+/// per origin and year; only `year` if given.
 pub(super) async fn from_files(
     inputs: &[String],
     year: Option<i32>,
@@ -108,27 +160,26 @@ pub(super) async fn from_files(
 ) -> Result<(Vec<DailySeries>, RowCounts)> {
     let s3 = S3::new(endpoint_url);
     let sources = source::expand(inputs, &s3).await?;
-    let mut days = BTreeMap::new();
+    let mut days: BTreeMap<(String, NaiveDate), Day> = BTreeMap::new();
     let mut counts = RowCounts::default();
     for src in &sources {
         let input = source::open(src, &s3, Arc::new(AtomicU64::new(0))).await?;
         let name = src.to_string();
         let (partial, file_counts) = tokio::task::spawn_blocking(move || sum_days(input, &name)).await??;
-        for (k, (s, n)) in partial.into_days() {
-            let e: &mut (f64, i64) = days.entry(k).or_default();
-            e.0 += s;
-            e.1 += n;
+        for (k, day) in partial.into_days() {
+            days.entry(k).or_default().merge(day);
         }
         counts.add(file_counts);
     }
     let points = days
         .into_iter()
-        .filter(|((_, date), _)| year.is_none_or(|y| y == date.year()))
-        .map(|((origin, date), (sum, n))| DayPoint {
+        .filter(|((_, date), day)| day.delays > 0 && year.is_none_or(|y| y == date.year()))
+        .map(|((origin, date), day)| DayPoint {
             origin,
             date,
-            mean_delay: sum / n as f64,
-            flights: n,
+            mean_delay: day.delay_sum / day.delays as f64,
+            flights: day.delays,
+            facts: day.facts,
         });
     Ok((DailySeries::group(points), counts))
 }
@@ -145,10 +196,8 @@ fn sum_days(input: Inflated, name: &str) -> Result<(DaySums, RowCounts)> {
             Read::TooLong { bytes, .. } => counts.reject(&columns::too_long(bytes)),
             Read::Record { .. } => match columns.parse(&rec) {
                 Ok(f) => {
-                    if let Some(delay) = f.dep_delay {
-                        counts.rows_used += 1;
-                        acc.add(f.origin, f.date, delay);
-                    }
+                    counts.rows_used += u64::from(f.dep_delay.is_some());
+                    acc.add(&f);
                 }
                 Err(reason) => counts.reject(&reason),
             },
