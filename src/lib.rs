@@ -16,11 +16,7 @@ mod series;
 mod worker;
 
 extension_sql_file!("../sql/schema.sql", name = "schema");
-extension_sql_file!(
-    "../sql/trigger.sql",
-    name = "trigger",
-    requires = ["schema", next_day]
-);
+extension_sql_file!("../sql/trigger.sql", name = "trigger", requires = ["schema", next_day]);
 extension_sql_file!("../sql/pending.sql", name = "pending", requires = ["schema", refresh]);
 extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
 

@@ -66,7 +66,10 @@ const fn field(names: &'static [&'static str], required: bool) -> Field {
 const FIELDS: [Field; 17] = [
     field(&["FL_DATE", "FlightDate"], true),
     field(&["OP_CARRIER", "Reporting_Airline", "UniqueCarrier", "Carrier"], true),
-    field(&["OP_CARRIER_FL_NUM", "Flight_Number_Reporting_Airline", "FlightNum"], false),
+    field(
+        &["OP_CARRIER_FL_NUM", "Flight_Number_Reporting_Airline", "FlightNum"],
+        false,
+    ),
     field(&["ORIGIN", "Origin"], true),
     field(&["DEST", "Dest"], true),
     field(&["CRS_DEP_TIME", "CRSDepTime"], false),
@@ -412,7 +415,10 @@ mod tests {
         fields[22..27].copy_from_slice(&[""; 5]);
         let rec = row(&fields.join(","));
         let f = c.parse(&rec).unwrap();
-        assert_eq!((f.cancelled, f.cancellation_code, f.causes), (true, Some("B"), [None; 5]));
+        assert_eq!(
+            (f.cancelled, f.cancellation_code, f.causes),
+            (true, Some("B"), [None; 5])
+        );
 
         fields[23] = "lots";
         assert_eq!(

@@ -28,14 +28,13 @@ impl SummaryRow {
         if total <= 0.0 {
             return None;
         }
-        let (i, top) = minutes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, m)| m.map(|m| (i, m)))
-            .fold(None, |best: Option<(usize, f64)>, (i, m)| match best {
+        let (i, top) = minutes.iter().enumerate().filter_map(|(i, m)| m.map(|m| (i, m))).fold(
+            None,
+            |best: Option<(usize, f64)>, (i, m)| match best {
                 Some((_, b)) if b >= m => best,
                 _ => Some((i, m)),
-            })?;
+            },
+        )?;
         Some((CAUSES[i], top / total))
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::{DailySeries, DayFacts, Source};
 
 /// One row of `airport_daily_summary`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
     /// The day.
     pub date: NaiveDate,
@@ -340,7 +340,11 @@ mod tests {
         let flags: Vec<bool> = out.days.iter().map(|r| r.dep_delay_anomaly.unwrap()).collect();
         assert_eq!(flags, det.as_ref().unwrap().anomaly);
         for r in &out.days {
-            let (y, hi, lo) = (r.average_dep_delay, r.dep_delay_higher_ci.unwrap(), r.dep_delay_lower_ci.unwrap());
+            let (y, hi, lo) = (
+                r.average_dep_delay,
+                r.dep_delay_higher_ci.unwrap(),
+                r.dep_delay_lower_ci.unwrap(),
+            );
             let outside = r.dep_delay_outside.unwrap();
             assert_eq!(outside > 0.0, r.dep_delay_anomaly.unwrap(), "{r:?}");
             assert!(outside == 0.0 || outside == y - hi || outside == lo - y, "{r:?}");
@@ -351,8 +355,14 @@ mod tests {
             storm.dep_delay_residual,
             Some((storm.average_dep_delay - storm.dep_delay_pred.unwrap()) / sd)
         );
-        assert!(storm.dep_delay_residual.unwrap() > 1.28, "outside an 80 % band is beyond 1.28 sd");
-        assert_eq!(storm.dep_delay_outside, Some(storm.average_dep_delay - storm.dep_delay_higher_ci.unwrap()));
+        assert!(
+            storm.dep_delay_residual.unwrap() > 1.28,
+            "outside an 80 % band is beyond 1.28 sd"
+        );
+        assert_eq!(
+            storm.dep_delay_outside,
+            Some(storm.average_dep_delay - storm.dep_delay_higher_ci.unwrap())
+        );
         let m = &out.models[0];
         assert_eq!(
             (m.p, m.d, m.q, m.points, m.skip_reason.as_deref()),

@@ -145,7 +145,12 @@ mod tests {
         assert_eq!(series[0].flights, [229]);
         let f = &series[0].facts[0];
         assert_eq!(
-            (f.flights_scheduled, f.flights_cancelled, f.weather_delay_minutes, f.carrier_delay_minutes),
+            (
+                f.flights_scheduled,
+                f.flights_cancelled,
+                f.weather_delay_minutes,
+                f.carrier_delay_minutes
+            ),
             (402, 118, Some(640.0), None)
         );
         assert!(DailySeries::from_json(None).unwrap().is_empty());

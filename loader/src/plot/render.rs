@@ -1,7 +1,8 @@
 //! The two pictures of the old system for one airport-year, rendered with
 //! plotters:
 //! `daily_average_delay_departure.png` (observed mean as points, red on
-//! anomalies, the predicted line and the shaded band) and
+//! anomalies, the predicted line and the shaded band; the three days
+//! furthest outside it labelled with their date and dominant cause) and
 //! `daily_flights.png` (daily flights as bars, red on anomalies).
 //! Text uses a font compiled into the binary, so no system font is needed.
 //! Red is used for anomalies only: a picture has red pixels exactly when
@@ -10,6 +11,7 @@
 use anyhow::Result;
 use chrono::{Days, NaiveDate};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use summary::SummaryRow;
 
 pub(super) const WIDTH: u32 = 1200;
@@ -35,6 +37,28 @@ pub(crate) struct AirportYear {
 impl AirportYear {
     fn has_anomalies(&self) -> bool {
         self.days.iter().any(|d| d.dep_delay_anomaly == Some(true))
+    }
+
+    /// The labels of the (up to) three flagged days furthest outside the
+    /// band, most first: the day and its dominant delay cause.
+    pub(crate) fn annotations(&self) -> Vec<(&SummaryRow, String)> {
+        let mut flagged: Vec<&SummaryRow> = self.days.iter().filter(|d| d.dep_delay_anomaly == Some(true)).collect();
+        flagged.sort_by(|a, b| {
+            b.dep_delay_outside
+                .unwrap_or(0.0)
+                .total_cmp(&a.dep_delay_outside.unwrap_or(0.0))
+        });
+        flagged
+            .into_iter()
+            .take(3)
+            .map(|d| {
+                let cause = match d.dominant_cause() {
+                    Some((cause, share)) => format!("{cause} {:.0} %", share * 100.0),
+                    None => "cause not reported".to_string(),
+                };
+                (d, format!("{} · {cause}", d.date.format("%b %d")))
+            })
+            .collect()
     }
 }
 
@@ -177,6 +201,21 @@ where
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .label("observed, anomaly")
             .legend(|(x, y)| Circle::new((x + 8, y), 4, ANOMALY.filled()));
+        // Labels lean away from the nearer edge, so none runs off the chart.
+        let middle = a.days[a.days.len() / 2].date;
+        let labels = a.annotations().into_iter().map(|(d, text)| {
+            let (h, dx) = if d.date < middle {
+                (HPos::Left, 6)
+            } else {
+                (HPos::Right, -6)
+            };
+            let style = ("sans-serif", 14)
+                .into_font()
+                .color(&PREDICTED)
+                .pos(Pos::new(h, VPos::Bottom));
+            EmptyElement::at((d.date, d.average_dep_delay)) + Text::new(text, (dx, -4), style)
+        });
+        chart.draw_series(labels).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     legend_and_present(&mut chart, &root)
 }
@@ -288,6 +327,14 @@ mod tests {
                     dep_delay_lower_ci: Some(mean - 12.0),
                     dep_delay_higher_ci: Some(mean + 12.0),
                     dep_delay_source: Some(summary::Source::Fit),
+                    dep_delay_outside: Some(if anomalies && i % 50 == 7 {
+                        48.0 + i as f64 / 10.0
+                    } else {
+                        0.0
+                    }),
+                    weather_delay_minutes: Some(640.0),
+                    carrier_delay_minutes: Some(360.0),
+                    ..SummaryRow::default()
                 }
             })
             .collect();
@@ -321,6 +368,30 @@ mod tests {
             let (_, _, red) = decode(&png(chart, &year(false)).unwrap());
             assert_eq!(red, 0, "no red without anomalies");
         }
+    }
+
+    /// The three days furthest outside the band carry their date and
+    /// dominant cause; a year without causes says so.
+    #[test]
+    fn the_most_anomalous_days_are_labelled() {
+        let mut a = year(true);
+        let labels: Vec<String> = a.annotations().into_iter().map(|(_, t)| t).collect();
+        assert_eq!(
+            labels,
+            [
+                "Dec 24 · weather 64 %",
+                "Nov 04 · weather 64 %",
+                "Sep 15 · weather 64 %"
+            ]
+        );
+        let svg = svg(Chart::Delay, &a).unwrap();
+        assert!(labels.iter().all(|l| svg.contains(l.as_str())), "labels drawn");
+        for d in &mut a.days {
+            d.weather_delay_minutes = None;
+            d.carrier_delay_minutes = None;
+        }
+        assert_eq!(a.annotations()[0].1, "Dec 24 · cause not reported");
+        assert!(year(false).annotations().is_empty());
     }
 
     #[test]
