@@ -10,7 +10,10 @@
 #   4. a hostile schema first in search_path changes nothing;
 #   5. statement_timeout and pg_cancel_backend stop every long function
 #      within 100 ms;
-#   6. DROP EXTENSION drops the tables and their rows, keeps the roles.
+#   6. DROP EXTENSION drops the tables and their rows, keeps the roles;
+#   7. a day newly flagged online (the insert trigger, refresh_year with
+#      refit => false) is NOTIFYed on airline_anomalies to a LISTENing
+#      reader, with its JSON payload; a refit says nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
@@ -68,6 +71,7 @@ declare -A probes=(
     ['`flight_years`: INSERT, UPDATE']="UPDATE flight_years SET loaded_at = now();INSERT INTO flight_years (year) VALUES (1900)"
     ['`refresh_year`, `refresh_pending`']="SELECT count(*) FROM refresh_year(2013);SELECT count(*) FROM refresh_pending()"
     ['`flights_partition`']="SELECT flights_partition(2097)"
+    ['`airport_anomaly_explanations`, `explain_anomalies`, `anomaly_explanation`']="SELECT count(*) FROM airport_anomaly_explanations;SELECT count(*) FROM explain_anomalies('JFK', 2013);SELECT count(*) FROM airport_daily_summary s, anomaly_explanation(s)"
 )
 rows=$(python3 - <<'PY'
 import re
@@ -138,6 +142,38 @@ sql -c "SET search_path = evil, pg_catalog, public" \
               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'airline_anomalies'
               WHERE NOT coalesce(p.proconfig::text LIKE '%search_path=pg_catalog%', false)")" = 0 ] || fail "a function does not pin its search_path"
 pass "a hostile schema first in search_path changes nothing; every function pins its search_path"
+
+# 7. NOTIFY: a reader LISTENs while a writer flags two days online (one by
+#    the insert trigger, one by refresh_year(refit => false) from the
+#    previous year's model) and then refits the year (silent).
+PGUSER=t_reader psql -X -qAt -c "LISTEN airline_anomalies" -c "SELECT pg_sleep(4)" -c "SELECT 'done'" >"$DIR/listen.out" 2>&1 &
+listener=$!
+sleep 1
+PGUSER=t_writer sql \
+    -c "DELETE FROM airport_daily_summary WHERE origin_airport = 'JFK' AND date = '2013-12-31'" \
+    -c "INSERT INTO airport_daily_summary (date, origin_airport, average_dep_delay, flights, flights_scheduled, flights_cancelled)
+        VALUES ('2013-12-31', 'JFK', 240, 300, 320, 20)" \
+    -c "INSERT INTO flights (fl_date, op_carrier, origin, dest, dep_delay, weather_delay, nas_delay, source_file)
+        SELECT '2014-01-01', 'B6', 'LGA', 'BOS', 300, 250, 50, 'notify-test' FROM generate_series(1, 40)" \
+    -c "SELECT days FROM refresh_year(2014, refit => false)" \
+    -c "SELECT count(*) FROM refresh_year(2013)" >/dev/null
+wait $listener || fail "the listener failed: $(cat "$DIR/listen.out")"
+python3 - "$DIR/listen.out" <<'PY' || fail "NOTIFY airline_anomalies: $(cat "$DIR/listen.out")"
+import json, re, sys
+text = open(sys.argv[1]).read()
+payloads = [json.loads(p.replace('""', '"')) for p in
+            re.findall(r'Asynchronous notification "airline_anomalies" with payload "(.*)" received', text)]
+assert len(payloads) == 2, f"{len(payloads)} notifications: {text}"
+by_airport = {p["airport"]: p for p in payloads}
+jfk, lga = by_airport["JFK"], by_airport["LGA"]
+assert (jfk["date"], jfk["observed"], jfk["direction"]) == ("2013-12-31", 240, "later"), jfk
+assert jfk["band"][1] < 240 and jfk["predicted"] < 240, jfk
+assert jfk["sentence"] == "delay causes not reported; 20 of 320 flights cancelled (6 %)", jfk
+assert (lga["date"], lga["observed"]) == ("2014-01-01", 300), lga
+assert lga["sentence"] == "weather 83 % of delay minutes; none of 40 flights cancelled", lga
+assert all(set(p) >= {"airport", "date", "observed", "predicted", "band", "residual", "sentence"} for p in payloads)
+PY
+pass "NOTIFY airline_anomalies: a LISTENing reader gets each day newly flagged online, with its payload; a refit is silent"
 
 # 5. Cancel: each long call is stopped within 100 ms of its statement_timeout
 #    and of a pg_cancel_backend. The server measures the cancel from its side.
