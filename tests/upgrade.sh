@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The upgrade path, against a real cluster with the release build
-# installed: a database made with 0.1.0 (its install script, frozen in
-# tests/upgrade/), loaded and refreshed, then ALTER EXTENSION ... UPDATE:
-# every row is kept, the functions work, and the extension's objects,
-# grants and dump settings are those of a fresh 0.2.0 install.
+# installed: databases made with 0.1.0 and with 0.2.0 (their install
+# scripts, frozen in tests/upgrade/), loaded and refreshed, then ALTER
+# EXTENSION ... UPDATE: every row is kept, the functions work, and the
+# extension's objects, grants and dump settings are those of a fresh 0.3.0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
@@ -15,32 +15,70 @@ EXT_DIR=$("$PGBIN/pg_config" --sharedir)/extension
 test_cluster "$DIR" "${UPGRADE_TEST_PORT:-25336}"
 export PGDATABASE=upgraded
 
-# Only the install script of 0.1.0 is needed: the shared library keeps
-# every entry point 0.1.0 declared.
-cp tests/upgrade/airline_anomalies--0.1.0.sql "$EXT_DIR/"
-sql -d postgres -c "CREATE DATABASE upgraded" -c "CREATE DATABASE fresh"
-sql -c "CREATE EXTENSION airline_anomalies VERSION '0.1.0'"
-$LOADER load data/sample/nycflights13-2013.csv.gz --then-refresh >/dev/null 2>&1
-[ "$(sql -c "SELECT count(*) FROM airport_daily_summary")" = 1095 ] || fail "0.1.0: the sample did not refresh"
-# 0.1.0's columns of every summary row, and every other table of 0.1.0 whole.
-old_columns() { sql -c "SELECT md5(string_agg(format('%s %s %s %s %s %s %s %s', date, origin_airport, average_dep_delay, flights,
+# Old versions' install scripts are frozen in tests/upgrade/; the shared
+# library keeps every entry point they declare, and reads and writes only
+# the columns their tables have until the update.
+cp tests/upgrade/airline_anomalies--0.1.0.sql tests/upgrade/airline_anomalies--0.2.0.sql "$EXT_DIR/"
+sql -d postgres -c "CREATE DATABASE upgraded" -c "CREATE DATABASE from_0_2" -c "CREATE DATABASE fresh" -c "CREATE DATABASE scratch"
+# The sample loaded once by today's loader; old databases get its flights'
+# old columns (the loader refuses tables older than itself).
+OLD_COLUMNS="fl_date, op_carrier, op_carrier_fl_num, origin, dest, crs_dep_time, dep_time, dep_delay, cancelled, diverted, source_file"
+sql -d scratch -c "CREATE EXTENSION airline_anomalies"
+PGDATABASE=scratch $LOADER load data/sample/nycflights13-2013.csv.gz >/dev/null 2>&1
+old_database() { # $1 database, $2 version: made with that version, the sample's flights in, refreshed
+    sql -d "$1" -c "CREATE EXTENSION airline_anomalies VERSION '$2'" -c "SELECT flights_partition(2013)" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -d scratch -c "\copy (SELECT $OLD_COLUMNS FROM flights) TO STDOUT" |
+        psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "\copy flights ($OLD_COLUMNS) FROM STDIN"
+    sql -d "$1" -c "SELECT refresh_year(2013)" >/dev/null
+    [ "$(sql -d "$1" -c "SELECT count(*) FROM airport_daily_summary")" = 1095 ] || fail "$2: the sample did not refresh"
+}
+# 0.1.0's columns of every summary row, the old columns of flights, and the
+# other tables whole.
+old_columns() { sql -d "$1" -c "SELECT md5(string_agg(format('%s %s %s %s %s %s %s %s', date, origin_airport, average_dep_delay, flights,
                                 dep_delay_anomaly, dep_delay_pred, dep_delay_higher_ci, dep_delay_lower_ci), ',' ORDER BY date, origin_airport))
                         FROM airport_daily_summary"; }
-others() { digest "$PGDATABASE" | grep -v '^airport_daily_summary \|^flight_years '; }
-summary_before=$(old_columns)
-before=$(others)
+others() {
+    sql -d "$1" -c "SELECT md5(string_agg(format('%s', ($OLD_COLUMNS)), ',' ORDER BY ($OLD_COLUMNS)::text)) FROM flights"
+    digest "$1" | grep -v '^airport_daily_summary \|^flight_years \|^flights_y'
+}
+version() { sql -d "$1" -c "SELECT extversion FROM pg_extension WHERE extname = 'airline_anomalies'"; }
 
+old_database upgraded 0.1.0
+summary_before=$(old_columns upgraded)
+before=$(others upgraded)
 sql -c "ALTER EXTENSION airline_anomalies UPDATE"
-[ "$(sql -c "SELECT extversion FROM pg_extension WHERE extname = 'airline_anomalies'")" = 0.2.0 ] || fail "not at 0.2.0 after UPDATE"
-[ "$(old_columns)" = "$summary_before" ] || fail "the update changed airport_daily_summary's rows"
-[ "$(others)" = "$before" ] || fail "the update changed rows: $(diff <(echo "$before") <(others))"
-[ "$(sql -c "SELECT count(*) FROM airport_daily_summary WHERE dep_delay_source IS NOT NULL")" = 0 ] || fail "0.1.0's rows got a source"
+[ "$(version upgraded)" = 0.3.0 ] || fail "not at 0.3.0 after UPDATE"
+[ "$(old_columns upgraded)" = "$summary_before" ] || fail "the update changed airport_daily_summary's rows"
+[ "$(others upgraded)" = "$before" ] || fail "the update changed rows: $(diff <(echo "$before") <(others upgraded))"
+[ "$(sql -c "SELECT count(*) FROM airport_daily_summary WHERE dep_delay_source IS NOT NULL OR flights_scheduled IS NOT NULL")" = 0 ] \
+    || fail "0.1.0's rows got values they never had"
 sql -c "SELECT refresh_year(2013)" >/dev/null
-[ "$(old_columns)" = "$summary_before" ] || fail "refresh_year after the update gives other rows"
-[ "$(sql -c "SELECT count(*) FROM airport_daily_summary WHERE dep_delay_source = 'fit'")" = 1095 ] || fail "the refresh did not record its source"
+[ "$(old_columns upgraded)" = "$summary_before" ] || fail "refresh_year after the update gives other rows"
+[ "$(sql -c "SELECT count(*) FROM airport_daily_summary WHERE dep_delay_source = 'fit' AND flights_scheduled >= flights AND dep_delay_outside >= 0")" = 1095 ] \
+    || fail "the refresh did not fill the new columns"
 [ "$(sql -c "SELECT count(*) FROM arima_forecast(arima_fit(ARRAY[1,3,2,5,4,6,5,8,7,9]::float8[], 1, 0, 0), 3)")" = 3 ] || fail "arima_fit/arima_forecast after the update"
 [ "$(sql -c "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'flights_y2013'")" = airline_writer ] || fail "0.1.0's partition not handed to airline_writer"
-pass "0.1.0 -> 0.2.0: every row kept, refresh_year and the generic functions work"
+[ "$(sql -c "SELECT count(*) > 0 FROM explain_anomalies('JFK', 2013)")" = t ] || fail "explain_anomalies after the update"
+pass "0.1.0 -> 0.3.0: every row kept, refresh_year fills the new columns, the generic functions work"
+
+# 0.2.0, with today's library before the update: refresh_year and the
+# insert trigger work on its tables; after it, the new columns fill and the
+# loader loads.
+old_database from_0_2 0.2.0
+sql -d from_0_2 -c "DELETE FROM airport_daily_summary WHERE origin_airport = 'JFK' AND date = '2013-12-31'" \
+    -c "INSERT INTO airport_daily_summary (date, origin_airport, average_dep_delay, flights) VALUES ('2013-12-31', 'JFK', 240, 300)"
+[ "$(sql -d from_0_2 -c "SELECT dep_delay_anomaly FROM airport_daily_summary WHERE origin_airport = 'JFK' AND date = '2013-12-31'")" = t ] \
+    || fail "0.2.0's trigger with today's library did not mark the day"
+PGDATABASE=from_0_2 $LOADER load data/sample/nycflights13-2013.csv.gz >"$DIR/old-load.out" 2>&1 && fail "the loader loaded into 0.2.0's tables"
+grep -q "ALTER EXTENSION airline_anomalies UPDATE" "$DIR/old-load.out" || fail "the loader's refusal does not say what to do: $(cat "$DIR/old-load.out")"
+summary_before=$(old_columns from_0_2)
+before=$(others from_0_2)
+sql -d from_0_2 -c "ALTER EXTENSION airline_anomalies UPDATE"
+[ "$(version from_0_2)" = 0.3.0 ] || fail "0.2.0: not at 0.3.0 after UPDATE"
+[ "$(old_columns from_0_2)" = "$summary_before" ] && [ "$(others from_0_2)" = "$before" ] || fail "0.2.0: the update changed rows"
+PGDATABASE=from_0_2 $LOADER load data/sample/nycflights13-2013.csv.gz --then-refresh >/dev/null 2>&1 || fail "0.2.0: the loader after the update"
+[ "$(sql -d from_0_2 -c "SELECT count(*) FROM airport_daily_summary WHERE flights_scheduled IS NOT NULL")" = 1095 ] || fail "0.2.0: the refresh did not fill the new columns"
+pass "0.2.0 -> 0.3.0: its refresh and trigger work with today's library; the update keeps every row; the loader refuses its tables, then loads"
 
 # The updated extension is the fresh one: same member objects with the same
 # definitions, owners, grants and settings, same tables kept by pg_dump.
@@ -69,12 +107,15 @@ UNION ALL
 SELECT 'dumped: ' || string_agg(x::regclass::text, ',' ORDER BY x::regclass::text)
 FROM pg_extension, unnest(extconfig) x WHERE extname = 'airline_anomalies'
 UNION ALL
-SELECT 'trigger: ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'mark_anomaly'
+SELECT 'trigger: ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'airport_daily_summary'::regclass
 ORDER BY 1;
 SQL
 }
-diff <(catalog fresh) <(catalog upgraded) >"$DIR/catalog.diff" || fail "updated and fresh differ:
+for db in upgraded from_0_2; do
+    diff <(catalog fresh) <(catalog $db) >"$DIR/catalog.diff" || fail "updated ($db) and fresh differ:
 $(cat "$DIR/catalog.diff")"
+done
 [ "$(catalog fresh | grep -c 'FUNCTION')" -ge 8 ] || fail "the catalog comparison saw too few functions"
-pass "the updated extension equals a fresh 0.2.0: functions, columns, constraints, owners, grants, dump settings, trigger"
+[ "$(catalog fresh | grep -c '^trigger: ')" = 3 ] || fail "the catalog comparison saw $(catalog fresh | grep -c '^trigger: ') triggers, not 3"
+pass "the updated extension (from 0.1.0 and from 0.2.0) equals a fresh 0.3.0: functions, columns, constraints, owners, grants, dump settings, triggers"
 echo "upgrade: all passed"
