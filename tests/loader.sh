@@ -260,7 +260,7 @@ pass "detect = refresh_year, and --airport stays within its airport"
 
 # 8. detect with no database: raw files from S3 to a CSV of summary rows.
 out=$(env PGPORT=1 "$LOADER" detect --input s3://flights/raw/2016.csv.zst --out "$ROOT/summary.csv" --models "$ROOT/models.csv" --json)
-[ "$(head -1 "$ROOT/summary.csv")" = "date,origin_airport,average_dep_delay,flights,dep_delay_anomaly,dep_delay_pred,dep_delay_higher_ci,dep_delay_lower_ci,dep_delay_source" ] || fail "summary header"
+[ "$(head -1 "$ROOT/summary.csv")" = "date,origin_airport,average_dep_delay,flights,dep_delay_anomaly,dep_delay_pred,dep_delay_higher_ci,dep_delay_lower_ci,dep_delay_source,flights_scheduled,flights_cancelled,flights_diverted,carrier_delay_minutes,weather_delay_minutes,nas_delay_minutes,security_delay_minutes,late_aircraft_delay_minutes,dep_delay_residual,dep_delay_outside" ] || fail "summary header"
 [ "$(($(wc -l <"$ROOT/summary.csv") - 1))" = "$(json days <<<"$out")" ] || fail "summary rows"
 [ "$(($(wc -l <"$ROOT/models.csv") - 1))" = 12 ] || fail "model rows"
 # detect --input counts rows as load does (same parser): read, and rejected with reasons.
@@ -269,7 +269,31 @@ detected=$(env PGPORT=1 "$LOADER" detect --input "$ROOT/files/2015.csv.gz" --out
 [ "$(json rows_read <<<"$detected") $(json rows_rejected <<<"$detected")" = "$(json rows_read <<<"$loaded") $(json rejected <<<"$loaded")" ] \
     || fail "detect --input counts differ from load's: $detected vs $loaded"
 { [ "$(json rows_rejected <<<"$detected")" -gt 0 ] && [ "$(json reject_reasons <<<"$detected")" != "{}" ]; } || fail "no reject reasons: $detected"
-pass "detect --input from S3 to CSV, no database; rows read and rejected counted as load counts them"
+# The same file summarised by refresh_year in SQL and by detect --input in
+# Rust: the same days, counts and cause minutes (exactly), flags, residuals
+# and distances from the band (to rounding: the mean's sum runs in another order).
+sql -c "SELECT refresh_year(2015)" >/dev/null
+sql -c "\copy (SELECT * FROM airport_daily_summary WHERE date < '2016-01-01' ORDER BY origin_airport, date) TO '$ROOT/2015-sql.csv' CSV HEADER"
+python3 - "$ROOT/2015-sql.csv" "$ROOT/2015-summary.csv" <<'PY' || fail "detect --input and refresh_year summarise the file differently"
+import csv, sys
+key = lambda r: (r["origin_airport"], r["date"])
+ours, theirs = ({key(r): r for r in csv.DictReader(open(f))} for f in sys.argv[1:])
+assert ours.keys() == theirs.keys(), "different days"
+exact = ["flights", "flights_scheduled", "flights_cancelled", "flights_diverted", "carrier_delay_minutes",
+         "weather_delay_minutes", "nas_delay_minutes", "security_delay_minutes", "late_aircraft_delay_minutes"]
+num = lambda v: float(v) if v != "" else None
+with_causes = 0
+for k, a in ours.items():
+    b = theirs[k]
+    for c in exact:
+        assert num(a[c]) == num(b[c]), (k, c, a[c], b[c])
+    assert (a["dep_delay_anomaly"] == "t") == (b["dep_delay_anomaly"] == "true"), k
+    for c in ["average_dep_delay", "dep_delay_residual", "dep_delay_outside"]:
+        assert abs(num(a[c]) - num(b[c])) < 1e-6, (k, c, a[c], b[c])
+    with_causes += a["weather_delay_minutes"] != ""
+assert with_causes > len(ours) / 2, f"only {with_causes} of {len(ours)} days have cause minutes"
+PY
+pass "detect --input from S3 to CSV, no database; rows read and rejected counted as load counts them; its counts, causes and residuals equal refresh_year's"
 
 # A blank carrier and destination (fields the rule does not use): loaded and
 # used by load and detect --input alike, not rejected.
