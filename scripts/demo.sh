@@ -33,19 +33,15 @@ psql -qX -c "SELECT origin_airport, p || ',' || d || ',' || q AS order, points A
                     round(loglike::numeric, 1) AS loglike, skip_reason
              FROM airport_models WHERE year = 2013 ORDER BY 1"
 
-echo "== the most anomalous days per airport (how far outside the 80 % band, in minutes)"
+echo "== the most anomalous days per airport, explained (minutes outside the 80 % band; the sample has no cause columns)"
 psql -qX <<'SQL'
-SELECT origin_airport AS airport, date, flights,
+SELECT origin_airport AS airport, date, direction,
        round(average_dep_delay::numeric, 1) AS observed,
-       round(dep_delay_pred::numeric, 1) AS predicted,
        round(dep_delay_lower_ci::numeric, 1) || ' .. ' || round(dep_delay_higher_ci::numeric, 1) AS band,
-       round(outside::numeric, 1) AS outside_by
-FROM (SELECT *, greatest(average_dep_delay - dep_delay_higher_ci, dep_delay_lower_ci - average_dep_delay) AS outside,
-             row_number() OVER (PARTITION BY origin_airport
-                                ORDER BY greatest(average_dep_delay - dep_delay_higher_ci,
-                                                  dep_delay_lower_ci - average_dep_delay) DESC) AS rank
-      FROM airport_daily_summary
-      WHERE dep_delay_anomaly AND date >= '2013-01-01' AND date < '2014-01-01') t
+       round(dep_delay_outside::numeric, 1) AS outside_by, sentence
+FROM (SELECT *, row_number() OVER (PARTITION BY origin_airport ORDER BY dep_delay_outside DESC) AS rank
+      FROM airport_anomaly_explanations
+      WHERE date >= '2013-01-01' AND date < '2014-01-01') t
 WHERE rank <= 5
 ORDER BY airport, rank;
 SQL
