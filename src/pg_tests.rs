@@ -387,8 +387,9 @@ mod tests {
 
     /// The rest of a year arrives after a fit on its first 300 days:
     /// `refit => false` marks each new day with the one-step prediction from
-    /// the days before it, exactly what the trigger's `arima_next_day` gives,
-    /// and leaves the fitted days and the model as they were.
+    /// the days before it, exactly what the trigger's `arima_next_day` gives
+    /// (band, residual, distance from the band), and leaves the fitted days
+    /// and the model as they were.
     #[pg_test]
     fn online_flags_are_the_trigger_path() {
         let doc = fixtures();
@@ -421,7 +422,10 @@ mod tests {
              WHERE s.dep_delay_source = 'online'
                AND (abs(s.dep_delay_pred - n.dep_delay_pred) > 1e-9
                     OR abs(s.dep_delay_lower_ci - n.dep_delay_lower_ci) > 1e-9
-                    OR abs(s.dep_delay_higher_ci - n.dep_delay_higher_ci) > 1e-9)",
+                    OR abs(s.dep_delay_higher_ci - n.dep_delay_higher_ci) > 1e-9
+                    OR abs(s.dep_delay_residual - (s.average_dep_delay - n.dep_delay_pred) / n.dep_delay_sd) > 1e-9
+                    OR s.dep_delay_outside <> greatest(s.dep_delay_lower_ci - s.average_dep_delay,
+                                                       s.average_dep_delay - s.dep_delay_higher_ci, 0))",
         );
         assert_eq!(off, 0, "online rows differ from arima_next_day");
         assert_eq!(
