@@ -14,6 +14,9 @@
 --    created; 0.2.0's entry point stays in the library).
 -- Every row is kept; adding nullable columns rewrites no table.
 -- tests/upgrade.sh checks that an updated database equals a fresh 0.3.0.
+-- A schema installed without the extension (`loader schema`) is updated by
+-- `loader schema --upgrade`, which runs this script without its
+-- "extension only" parts (tests/loader.sh checks it equals a fresh one).
 \echo Use "ALTER EXTENSION airline_anomalies UPDATE TO '0.3.0'" to load this file. \quit
 
 ALTER TABLE @extschema@.flights
@@ -55,6 +58,7 @@ SELECT s.date::timestamp AS date,
        s.flights_cancelled
 FROM @extschema@.airport_daily_summary s;
 
+-- extension only: begin
 -- arima_next_day with the standard deviation.
 DROP FUNCTION @extschema@.arima_next_day(text, date);
 CREATE FUNCTION @extschema@.arima_next_day(
@@ -71,7 +75,7 @@ SET search_path TO pg_catalog, @extschema@, pg_temp
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'next_day_wrapper';
 
-CREATE OR REPLACE FUNCTION airport_daily_summary_mark_anomaly() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@.airport_daily_summary_mark_anomaly() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -96,6 +100,8 @@ BEGIN
     RETURN NEW;
 END
 $$;
+
+-- extension only: end
 
 -- Why a flagged day stands out, in the flight files' own terms: which way
 -- it missed the band, the cause with the most delay minutes (ties: the
@@ -189,9 +195,11 @@ CREATE TRIGGER notify_anomaly_change
     FOR EACH ROW WHEN (NEW.dep_delay_anomaly AND NEW.dep_delay_source <> 'fit' AND OLD.dep_delay_anomaly IS NOT TRUE)
     EXECUTE FUNCTION airport_daily_summary_notify();
 
+-- extension only: begin
 -- Grants as a fresh install's (sql/privileges.sql): nothing for PUBLIC.
 REVOKE ALL ON FUNCTION @extschema@.arima_next_day(text, date), @extschema@.anomaly_explanation(@extschema@.airport_daily_summary),
     @extschema@.explain_anomalies(text, integer), @extschema@.airport_daily_summary_notify() FROM PUBLIC;
 GRANT SELECT ON @extschema@.airport_anomaly_explanations TO airline_reader;
 GRANT EXECUTE ON FUNCTION @extschema@.arima_next_day(text, date), @extschema@.anomaly_explanation(@extschema@.airport_daily_summary),
     @extschema@.explain_anomalies(text, integer) TO airline_reader;
+-- extension only: end

@@ -351,4 +351,31 @@ sql -c "SELECT refresh_year(2016)" >/dev/null
 d2016() { sql -c "SELECT md5(string_agg(s::text, ',' ORDER BY date, origin_airport)) FROM airport_daily_summary s WHERE date >= '2016-01-01' AND date < '2017-01-01'"; }
 [ "$(PGDATABASE=plain d2016)" = "$(d2016)" ] || fail "plain-SQL detect differs from the extension's refresh_year"
 pass "no extension: loader schema, load and detect give refresh_year's rows"
+
+# A plain schema made by the 0.2.0 loader (its schema.sql, frozen), with
+# rows: the loader refuses it, `schema --upgrade` keeps every row and makes
+# it equal to a fresh plain schema; then the loader loads and detects.
+sql -c "CREATE DATABASE plain_old"
+sed 's/@extschema@/public/g' tests/upgrade/schema-0.2.0.sql | PGDATABASE=plain_old sql >/dev/null
+PGDATABASE=plain_old sql -c "SELECT flights_partition(2016)" >/dev/null
+PGDATABASE=plain psql -X -q -v ON_ERROR_STOP=1 -c "\copy (SELECT fl_date, op_carrier, origin, dest, dep_delay, cancelled, source_file FROM flights) TO STDOUT" |
+    PGDATABASE=plain_old psql -X -q -v ON_ERROR_STOP=1 -c "\copy flights (fl_date, op_carrier, origin, dest, dep_delay, cancelled, source_file) FROM STDIN"
+rows_before=$(PGDATABASE=plain_old sql -c "SELECT count(*) FROM flights")
+[ "$rows_before" -gt 0 ] || fail "the old plain schema has no rows to keep"
+expect_error 1 "loader schema --upgrade" env PGDATABASE=plain_old "$LOADER" load s3://flights/raw/2016.csv.zst
+[ "$(PGDATABASE=plain_old "$LOADER" schema --upgrade --json | json updated)" = True ] || fail "schema --upgrade did not update"
+[ "$(PGDATABASE=plain_old "$LOADER" schema --upgrade --json | json updated)" = False ] || fail "a second schema --upgrade updated again"
+[ "$(PGDATABASE=plain_old sql -c "SELECT count(*) FROM flights")" = "$rows_before" ] || fail "schema --upgrade lost rows"
+shape() { # columns, views and functions of the public schema
+    PGDATABASE=$1 sql -c "SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+        SELECT table_name || '.' || column_name || ' ' || data_type AS x FROM information_schema.columns WHERE table_schema = 'public' AND table_name NOT LIKE 'flights\_y%'
+        UNION ALL SELECT 'view ' || viewname || ': ' || definition FROM pg_views WHERE schemaname = 'public'
+        UNION ALL SELECT 'function ' || p.proname || ': ' || pg_get_functiondef(p.oid) FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+        UNION ALL SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal) t"
+}
+diff <(shape plain) <(shape plain_old) >"$ROOT/plain-shape.diff" || fail "an updated plain schema differs from a fresh one: $(cat "$ROOT/plain-shape.diff")"
+PGDATABASE=plain_old "$LOADER" load s3://flights/raw/2016.csv.zst --json >/dev/null
+PGDATABASE=plain_old "$LOADER" detect --year 2016 --json >/dev/null
+[ "$(PGDATABASE=plain_old d2016)" = "$(d2016)" ] || fail "detect on the updated plain schema differs from refresh_year"
+pass "a 0.2.0 plain schema: refused, then schema --upgrade keeps every row, equals a fresh one, and loads and detects"
 echo "loader: all passed"

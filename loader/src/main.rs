@@ -111,8 +111,12 @@ enum Command {
         #[command(flatten)]
         s3: S3Args,
     },
-    /// Install the plain-SQL schema (tables and view) where the extension cannot be installed.
-    Schema,
+    /// Install the plain-SQL schema (tables and views) where the extension cannot be installed.
+    Schema {
+        /// Update a plain schema made by an older loader (0.2.0) to this one's, keeping every row.
+        #[arg(long)]
+        upgrade: bool,
+    },
 }
 
 #[derive(Args)]
@@ -273,10 +277,15 @@ async fn run(cli: Cli) -> Result<()> {
             };
             report(cli.json, "plotted", &plot::run(&args).await?);
         }
-        Command::Schema => {
+        Command::Schema { upgrade: false } => {
             let client = pg::connect(&pg::config()?).await?;
             pg::install_schema(&client).await?;
             report(cli.json, "schema", &serde_json::json!({ "installed": true }));
+        }
+        Command::Schema { upgrade: true } => {
+            let mut client = pg::connect(&pg::config()?).await?;
+            let updated = pg::update_schema(&mut client).await?;
+            report(cli.json, "schema", &serde_json::json!({ "updated": updated }));
         }
     }
     Ok(())

@@ -93,13 +93,30 @@ fn describe(e: &tokio_postgres::Error) -> String {
 
 /// Refuses to start when the schema is not installed.
 pub(crate) async fn require_schema(client: &Client) -> Result<()> {
+    require_tables(client).await?;
+    if !is_current(client).await? {
+        bail!(
+            "the tables are older than this loader (0.3.0 columns missing): run ALTER EXTENSION airline_anomalies UPDATE, \
+             or `loader schema --upgrade` where the schema was installed without the extension"
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a database without the tables at all.
+async fn require_tables(client: &Client) -> Result<()> {
     let row = client
         .query_one("SELECT to_regclass('flights') IS NOT NULL", &[])
         .await?;
     if !row.get::<_, bool>(0) {
         bail!("the flights table is missing: run CREATE EXTENSION airline_anomalies, or `loader schema` where the extension cannot be installed");
     }
-    // The newest columns of both tables the loader writes.
+    Ok(())
+}
+
+/// Whether the tables have this loader's columns (0.3.0's newest, in both
+/// tables it writes).
+async fn is_current(client: &impl tokio_postgres::GenericClient) -> Result<bool> {
     let row = client
         .query_one(
             "SELECT count(*) = 2 FROM pg_catalog.pg_attribute
@@ -108,10 +125,38 @@ pub(crate) async fn require_schema(client: &Client) -> Result<()> {
             &[],
         )
         .await?;
-    if !row.get::<_, bool>(0) {
-        bail!("the tables are older than this loader (0.3.0 columns missing): run ALTER EXTENSION airline_anomalies UPDATE");
+    Ok(row.get(0))
+}
+
+/// Updates a plain schema (no extension) of 0.2.0 to this loader's, in
+/// one transaction; false when it is already current. The extension's own
+/// tables are updated by `ALTER EXTENSION`, never here.
+pub(crate) async fn update_schema(client: &mut Client) -> Result<bool> {
+    require_tables(client).await?;
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_one(
+            "SELECT quote_ident(current_schema()),
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'airline_anomalies'),
+                    to_regclass('flight_years') IS NOT NULL",
+            &[],
+        )
+        .await?;
+    let (schema, extension, since_0_2): (String, bool, bool) = (row.get(0), row.get(1), row.get(2));
+    if is_current(&tx).await? {
+        return Ok(false);
     }
-    Ok(())
+    if extension {
+        bail!("the airline_anomalies extension owns these tables: run ALTER EXTENSION airline_anomalies UPDATE");
+    }
+    if !since_0_2 {
+        bail!("the schema is older than 0.2.0 (no flight_years): dump the rows, install afresh with `loader schema`, and restore them");
+    }
+    tx.batch_execute(&summary::sql::plain_update_0_3(&schema))
+        .await
+        .context("updating the schema")?;
+    tx.commit().await.context("committing the update")?;
+    Ok(true)
 }
 
 /// Whether `flight_years` exists: a schema older than 0.2.0 lacks it, and

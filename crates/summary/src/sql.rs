@@ -37,6 +37,30 @@ pub fn schema_in(schema: &str) -> String {
     SCHEMA.replace("@extschema@", schema)
 }
 
+/// The extension's 0.2.0 -> 0.3.0 update script.
+const UPDATE_0_3: &str = include_str!("../../../sql/airline_anomalies--0.2.0--0.3.0.sql");
+
+/// The 0.2.0 -> 0.3.0 update of a plain schema in `schema` (a quoted
+/// identifier): the extension's script without its `\echo` guard and its
+/// "extension only" parts (the C functions, the insert trigger, grants to
+/// the extension's roles), so the two updates cannot drift apart.
+pub fn plain_update_0_3(schema: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in UPDATE_0_3.lines() {
+        match line.trim() {
+            "-- extension only: begin" => skipping = true,
+            "-- extension only: end" => skipping = false,
+            l if skipping || l.starts_with("\\echo") => {}
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out.replace("@extschema@", schema)
+}
+
 /// The [`crate::SummaryRow`]s of a year as a JSON array (`$1` year, `$2`
 /// airports, empty for all).
 pub const YEAR_SUMMARY: &str = include_str!("../../../sql/year_summary.sql");
@@ -44,3 +68,25 @@ pub const YEAR_SUMMARY: &str = include_str!("../../../sql/year_summary.sql");
 /// The [`crate::ModelRow`]s of a year as a JSON array (`$1` year, `$2`
 /// airports, empty for all).
 pub const YEAR_MODELS: &str = include_str!("../../../sql/year_models.sql");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_update_leaves_out_the_extension_parts() {
+        let plain = plain_update_0_3("\"s\"");
+        assert!(plain.contains("ALTER TABLE \"s\".flights"));
+        assert!(plain.contains("CREATE FUNCTION explain_anomalies"));
+        for gone in [
+            "\\echo",
+            "arima_next_day(",
+            "LANGUAGE c",
+            "GRANT",
+            "REVOKE",
+            "@extschema@",
+        ] {
+            assert!(!plain.contains(gone), "{gone} left in the plain update");
+        }
+    }
+}
