@@ -49,6 +49,6 @@ ARIMA(5,1,1). Medians of three runs, but the old pipeline's (one).
 
 Targets: no slower than `zcat` alone, at least 25× the old pipeline. How: gzip is inflated with zlib-rs on a thread of
 its own while the parsing thread splits records (a fast path for lines without quotes, `csv_core` for the rest),
-parses only the ten columns it maps without allocating, and sums per airport-day; the fits then run on both cores.""")
+parses only the 17 columns it maps without allocating, and sums per airport-day; the fits then run on both cores.""")
 PY
 echo "BENCHMARKS.md updated"

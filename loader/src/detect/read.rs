@@ -72,31 +72,32 @@ struct Day {
 }
 
 impl Day {
-    fn add(&mut self, f: &Flight) {
-        if let Some(delay) = f.dep_delay {
-            self.delay_sum += delay;
-            self.delays += 1;
-        }
-        let facts = &mut self.facts;
-        facts.flights_scheduled += 1;
-        facts.flights_cancelled += i64::from(f.cancelled);
-        facts.flights_diverted += i64::from(f.diverted);
-        let sums = [
-            &mut facts.carrier_delay_minutes,
-            &mut facts.weather_delay_minutes,
-            &mut facts.nas_delay_minutes,
-            &mut facts.security_delay_minutes,
-            &mut facts.late_aircraft_delay_minutes,
-        ];
-        for (sum, minutes) in sums.into_iter().zip(f.causes) {
-            add_minutes(sum, minutes);
+    /// One flight's contribution.
+    fn of(f: &Flight) -> Day {
+        let [carrier, weather, nas, security, late_aircraft] = f.causes;
+        Day {
+            delay_sum: f.dep_delay.unwrap_or(0.0),
+            delays: i64::from(f.dep_delay.is_some()),
+            facts: DayFacts {
+                flights_scheduled: 1,
+                flights_cancelled: i64::from(f.cancelled),
+                flights_diverted: i64::from(f.diverted),
+                carrier_delay_minutes: carrier,
+                weather_delay_minutes: weather,
+                nas_delay_minutes: nas,
+                security_delay_minutes: security,
+                late_aircraft_delay_minutes: late_aircraft,
+            },
         }
     }
 
-    fn merge(&mut self, other: Day) {
-        self.delay_sum += other.delay_sum;
-        self.delays += other.delays;
-        let (a, b) = (&mut self.facts, other.facts);
+    /// Adds `other`'s flights (of the same airport-day).
+    fn merge(&mut self, other: &Day) {
+        if other.delays > 0 {
+            self.delay_sum += other.delay_sum;
+            self.delays += other.delays;
+        }
+        let (a, b) = (&mut self.facts, &other.facts);
         a.flights_scheduled += b.flights_scheduled;
         a.flights_cancelled += b.flights_cancelled;
         a.flights_diverted += b.flights_diverted;
@@ -134,7 +135,7 @@ impl DaySums {
                 id
             }
         };
-        self.days.entry((id, f.date)).or_default().add(f);
+        self.days.entry((id, f.date)).or_default().merge(&Day::of(f));
     }
 
     /// The days by (origin, date), in order.
@@ -167,7 +168,7 @@ pub(super) async fn from_files(
         let name = src.to_string();
         let (partial, file_counts) = tokio::task::spawn_blocking(move || sum_days(input, &name)).await??;
         for (k, day) in partial.into_days() {
-            days.entry(k).or_default().merge(day);
+            days.entry(k).or_default().merge(&day);
         }
         counts.add(file_counts);
     }
