@@ -4,7 +4,9 @@
 # Installs what is missing, builds and installs the extension, starts a
 # Postgres cluster under ./.pgdata (port 54320, left running so you can look
 # around), loads the sample with the loader, runs refresh_year(2013), prints
-# each airport's most anomalous days and writes the plots to ./out.
+# each airport's most anomalous days, explained, and writes the plots to
+# ./out. The sample has no delay-cause columns, so a small synthetic year
+# from `loader generate` (which writes them) shows explanations with causes.
 # A second run reuses all of it and gives the same result.
 set -euo pipefail
 # It installs packages, so it runs as root: as another user it starts
@@ -44,6 +46,19 @@ FROM (SELECT *, row_number() OVER (PARTITION BY origin_airport ORDER BY dep_dela
       WHERE date >= '2013-01-01' AND date < '2014-01-01') t
 WHERE rank <= 5
 ORDER BY airport, rank;
+SQL
+
+echo "== explanations with delay causes: a synthetic 2014 at three airports (loader generate, storm days included)"
+mkdir -p out
+target/release/loader generate --year 2014 --airports 3 --flights 150000 --seed 42 --out out/synthetic-2014.csv.gz >/dev/null
+target/release/loader load out/synthetic-2014.csv.gz --then-refresh >/dev/null
+psql -qX <<'SQL'
+SELECT origin_airport AS airport, date, direction, round(dep_delay_outside::numeric, 1) AS outside_by,
+       dominant_cause, sentence
+FROM airport_anomaly_explanations
+WHERE date >= '2014-01-01' AND date < '2015-01-01'
+ORDER BY dep_delay_outside DESC
+LIMIT 6;
 SQL
 
 echo "== plots"
