@@ -91,8 +91,8 @@ a year costs about {airports} × {grid:.2f} s / 2 cores ≈ {airports * grid / 2
 are cheaper, the busiest about the same: the cost follows the number of days, not flights).
 
 Since 0.3.0 each summary row carries ten more columns (the day's counts, cause minutes, residual and distance
-from the band), which doubled this run (2.5 s before). Where it goes: the SQL summary of the 6M rows takes
-about 1.3 s (1.8 s without parallel workers, as inside the function), and the year's rows cross to
+from the band), which took this run from 2.5 s to 4-5 s (runs vary by half a second). Where it goes: the SQL summary of the 6M rows takes
+about 1.3 s (1.75 s without parallel workers, as inside the function), and the year's rows cross to
 `sql/upsert_summary.sql` as one JSON array of about 70 MB, whose parsing by `json_populate_recordset` alone
 takes about 1 s (timed on its own in psql). Passing the rows as one array per column instead of JSON objects
 is the next thing to try.

@@ -24,5 +24,5 @@ FROM (
             AND ($3::date IS NULL OR f.fl_date > $3::date)
             AND ($2::text IS NULL OR f.origin = $2::text)) rows
     GROUP BY origin, fl_date
-    HAVING bool_or(finite)
+    HAVING count(*) FILTER (WHERE finite) > 0  -- the same aggregate as `flights`, computed once
 ) days
