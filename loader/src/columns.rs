@@ -382,6 +382,16 @@ mod tests {
             (f.origin, f.dep_delay, f.date.to_string().as_str()),
             ("ATL", Some(-3.0), "2016-01-05")
         );
+        // The BTS names of the explaining columns (as the on-time files write them).
+        let c = Columns::from_header(&header(
+            "FlightDate,Reporting_Airline,Origin,Dest,DepDelay,ArrDelay,Cancelled,CancellationCode,Diverted,\
+             CarrierDelay,WeatherDelay,NASDelay,SecurityDelay,LateAircraftDelay",
+        ))
+        .unwrap();
+        let rec = row("2016-01-05,DL,ATL,ORD,47.00,52.00,0.00,,1.00,10.00,30.00,12.00,0.00,0.00");
+        let f = c.parse(&rec).unwrap();
+        assert_eq!((f.arr_delay, f.diverted, f.cancellation_code), (Some(52.0), true, None));
+        assert_eq!(f.causes, [Some(10.0), Some(30.0), Some(12.0), Some(0.0), Some(0.0)]);
     }
 
     #[test]
