@@ -121,6 +121,13 @@ CREATE FUNCTION evil.make_date(int, int, int) RETURNS date
     LANGUAGE sql AS $$ INSERT INTO evil.calls VALUES ('make_date') RETURNING '1900-01-01'::date $$;
 CREATE FUNCTION evil.quote_ident(text) RETURNS text
     LANGUAGE sql AS $$ INSERT INTO evil.calls VALUES ('quote_ident') RETURNING 'x' $$;
+CREATE FUNCTION evil.anomaly_explanation(public.airport_daily_summary, OUT direction text, OUT dominant_cause text,
+                                         OUT dominant_cause_share float8, OUT sentence text)
+    LANGUAGE sql AS $$ INSERT INTO evil.calls VALUES ('anomaly_explanation') RETURNING 'x', 'x', 0::float8, 'x' $$;
+CREATE FUNCTION evil.pg_notify(text, text) RETURNS void
+    LANGUAGE sql AS $$ INSERT INTO evil.calls VALUES ('pg_notify') $$;
+CREATE FUNCTION evil.concat_ws(text, VARIADIC text[]) RETURNS text
+    LANGUAGE sql AS $$ INSERT INTO evil.calls VALUES ('concat_ws') RETURNING 'x' $$;
 GRANT USAGE ON SCHEMA evil TO PUBLIC;
 GRANT ALL ON ALL TABLES IN SCHEMA evil TO PUBLIC;
 SQL
@@ -132,12 +139,18 @@ sql -c "SET search_path = evil, pg_catalog, public" \
     -c "UPDATE public.flight_years SET loaded_at = clock_timestamp()" \
     -c "SELECT count(*) FROM public.refresh_pending()" \
     -c "DELETE FROM public.airport_daily_summary WHERE origin_airport = 'EWR' AND date = '2013-12-31' RETURNING 1" \
-    -c "INSERT INTO public.airport_daily_summary (date, origin_airport, average_dep_delay, flights) VALUES ('2013-12-31', 'EWR', 12.5, 300)" >/dev/null
+    -c "INSERT INTO public.airport_daily_summary (date, origin_airport, average_dep_delay, flights) VALUES ('2013-12-31', 'EWR', 12.5, 300)" \
+    -c "DELETE FROM public.airport_daily_summary WHERE origin_airport = 'EWR' AND date = '2013-12-30' RETURNING 1" \
+    -c "INSERT INTO public.airport_daily_summary (date, origin_airport, average_dep_delay, flights) VALUES ('2013-12-30', 'EWR', 240, 300)" \
+    -c "SELECT count(*) FROM public.explain_anomalies('EWR', 2013)" \
+    -c "SELECT count(*) FROM public.airport_anomaly_explanations" >/dev/null
 [ "$(sql -c "SELECT count(*) FROM evil.calls") $(sql -c "SELECT count(*) FROM evil.airport_models")" = "0 0" ] \
     || fail "the hostile schema was used: $(sql -c "SELECT string_agg(what, ',') FROM evil.calls")"
 [ "$(sql -c "SELECT dep_delay_pred IS NOT NULL FROM airport_daily_summary WHERE origin_airport = 'EWR' AND date = '2013-12-31'")" = t ] \
     || fail "the trigger did not mark the day under a hostile search_path"
 [ "$(sql -c "SELECT to_regclass('public.flights_y2014') IS NOT NULL")" = t ] || fail "flights_partition(2014) under a hostile search_path"
+[ "$(sql -c "SELECT dep_delay_anomaly AND dep_delay_source = 'online' FROM airport_daily_summary WHERE origin_airport = 'EWR' AND date = '2013-12-30'")" = t ] \
+    || fail "the trigger did not flag the day under a hostile search_path (so the NOTIFY trigger was not reached)"
 [ "$(sql -c "SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'airline_anomalies'
               WHERE NOT coalesce(p.proconfig::text LIKE '%search_path=pg_catalog%', false)")" = 0 ] || fail "a function does not pin its search_path"

