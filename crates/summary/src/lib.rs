@@ -9,8 +9,9 @@
 //!   and `airport_models`, as named structs whose fields are the columns;
 //! - [`sql`]: the statements, included once. Rows cross the database
 //!   boundary as JSON (`json_agg`, `json_populate_recordset`), by column
-//!   name, so adding a column is a field here and a column in
-//!   `sql/schema.sql`, nothing positional in between.
+//!   name, so adding a column is a field here, a column in
+//!   `sql/schema.sql` (and the update script) and its line in the upsert's
+//!   SET list, nothing positional in between.
 //!
 //! The numbers come from the `arima` crate, which knows nothing of tables.
 
