@@ -28,13 +28,16 @@ impl SummaryRow {
         if total <= 0.0 {
             return None;
         }
-        let (i, top) = minutes.iter().enumerate().filter_map(|(i, m)| m.map(|m| (i, m))).fold(
-            None,
-            |best: Option<(usize, f64)>, (i, m)| match best {
-                Some((_, b)) if b >= m => best,
-                _ => Some((i, m)),
-            },
-        )?;
+        // Strictly greater: a tie keeps the earlier cause.
+        let mut top: Option<(usize, f64)> = None;
+        for (i, m) in minutes.iter().enumerate() {
+            if let Some(m) = *m {
+                if top.is_none_or(|(_, best)| m > best) {
+                    top = Some((i, m));
+                }
+            }
+        }
+        let (i, top) = top?;
         Some((CAUSES[i], top / total))
     }
 }
@@ -44,20 +47,15 @@ mod tests {
     use super::*;
 
     fn day(minutes: [Option<f64>; 5]) -> SummaryRow {
-        let mut row: SummaryRow = serde_json::from_str(
-            r#"{"date": "2013-03-08", "origin_airport": "LGA", "average_dep_delay": 80.0, "flights": 300,
-                "dep_delay_anomaly": true, "dep_delay_pred": 10.0, "dep_delay_higher_ci": 30.0,
-                "dep_delay_lower_ci": -5.0, "dep_delay_source": "fit"}"#,
-        )
-        .unwrap();
-        [
-            row.carrier_delay_minutes,
-            row.weather_delay_minutes,
-            row.nas_delay_minutes,
-            row.security_delay_minutes,
-            row.late_aircraft_delay_minutes,
-        ] = minutes;
-        row
+        let [carrier, weather, nas, security, late_aircraft] = minutes;
+        SummaryRow {
+            carrier_delay_minutes: carrier,
+            weather_delay_minutes: weather,
+            nas_delay_minutes: nas,
+            security_delay_minutes: security,
+            late_aircraft_delay_minutes: late_aircraft,
+            ..SummaryRow::default()
+        }
     }
 
     /// The same days as the pg_regress case of `anomaly_explanation()`.
