@@ -29,8 +29,8 @@ cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets --release --features pg_test -- -D warnings
 
-step "core and loader unit tests (release: the grid-search tests walk 72 orders forward)"
-cargo test --release -p arima -p loader
+step "core, summary and loader unit tests (release: the grid-search tests walk 72 orders forward)"
+cargo test --release -p arima -p summary -p loader
 
 step "extension #[pg_test]s (a throw-away cluster run as postgres)"
 pgdata=$ROOT/target/pgrx-pgdata
