@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # Three images from one build:
-#   docker build --target db       -t airline-anomalies-db .        Postgres + the extension + pg_cron + pgBackRest
-#   docker build --target loader   -t airline-anomalies-loader .    the loader CLI
-#   docker build --target superset -t airline-anomalies-superset .  Superset with its metadata in Postgres
+#   docker build --target db       -t airline-anomalies-db .        Postgres + the extension + pg_cron + pgBackRest, TLS only
+#   docker build --target loader   -t airline-anomalies-loader .    the loader CLI (sslmode=verify-full)
+#   docker build --target superset -t airline-anomalies-superset .  Superset with its metadata in Postgres (verify-full)
 # The build stage runs the same commands as scripts/test.sh (cargo pgrx init,
 # cargo pgrx install --release, cargo build --release -p loader), so what CI
 # proves is what the image contains. Not built on the development machine
@@ -41,13 +41,14 @@ RUN cargo fetch --locked \
 FROM ${PG_IMAGE} AS db
 ARG PG_MAJOR
 RUN apt-get update \
- && apt-get install -y --no-install-recommends "postgresql-${PG_MAJOR}-cron" pgbackrest ca-certificates \
+ && apt-get install -y --no-install-recommends "postgresql-${PG_MAJOR}-cron" pgbackrest ca-certificates openssl \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/log/pgbackrest /var/spool/pgbackrest \
  && chown postgres:postgres /var/log/pgbackrest /var/spool/pgbackrest
 COPY --from=build /out/lib/ /usr/lib/postgresql/${PG_MAJOR}/lib/
 COPY --from=build /out/extension/ /usr/share/postgresql/${PG_MAJOR}/extension/
 COPY sql/superset_role.sql sql/loader_role.sql /usr/local/share/airline_anomalies/
+# 05-tls.sh (openssl, above) turns TLS on and makes pg_hba.conf TLS-only.
 COPY docker/initdb/ /docker-entrypoint-initdb.d/
 COPY docker/airline-entrypoint.sh /usr/local/bin/
 # pgBackRest's settings (the repository's come with the container: see
@@ -62,10 +63,14 @@ CMD ["postgres", "-c", "shared_preload_libraries=pg_cron", "-c", "cron.database_
 FROM debian:bookworm-slim AS loader
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/loader /usr/local/bin/loader
+COPY docker/loader-entrypoint.sh /usr/local/bin/
+# Private by default: TLS with the server's certificate checked against the
+# database's CA and its name (DB_CA_PEM, written to PGSSLROOTCERT by the entrypoint).
+ENV PGSSLMODE=verify-full PGSSLROOTCERT=/tmp/db-ca.crt
 USER 65534:65534
 # A command-line tool run to completion (a scheduled task), not a service.
 HEALTHCHECK NONE
-ENTRYPOINT ["loader"]
+ENTRYPOINT ["loader-entrypoint.sh"]
 
 FROM ${SUPERSET_IMAGE} AS superset
 COPY superset/superset_config.py /app/pythonpath/superset_config.py
