@@ -52,7 +52,7 @@ TALISMAN_ENABLED = False
 PY
 export SUPERSET_CONFIG_PATH=$ROOT/superset_config.py FLASK_APP=superset SUPERSET_HOME=$ROOT/home
 export SUPERSET_SECRET_KEY=test-only-secret-key-not-for-production SUPERSET_METADATA_HOST=127.0.0.1 \
-    SUPERSET_METADATA_PORT=$PORT SUPERSET_METADATA_PASSWORD="meta'secret"
+    SUPERSET_METADATA_PORT=$PORT SUPERSET_METADATA_PASSWORD="meta'secret" SUPERSET_METADATA_SSLMODE=disable  # no TLS here: tests/deploy.sh has it
 "$VENV/bin/superset" db upgrade >"$ROOT/superset.log" 2>&1
 "$VENV/bin/superset" init >>"$ROOT/superset.log" 2>&1
 # Importing creates a database connection, which takes an admin.
@@ -63,7 +63,9 @@ WEB_PID=$!
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$WEB/health" >/dev/null && break; sleep 1; done
 curl -sf "http://127.0.0.1:$WEB/health" >/dev/null || fail "superset did not start"
 
-out=$(bash superset/import.sh "http://127.0.0.1:$WEB" 127.0.0.1 "$PORT" postgres reader-secret admin admin-secret)
+printf admin-secret >"$ROOT/admin.pw"  # import.sh takes passwords from files (tests/deploy.sh checks its command lines)
+out=$(DB_PASSWORD_FILE=$ROOT/reader.pw ADMIN_PASSWORD_FILE=$ROOT/admin.pw DB_SSLMODE=disable \
+    bash superset/import.sh "http://127.0.0.1:$WEB" 127.0.0.1 "$PORT" postgres admin)
 grep -q '"message": *"OK"' <<<"$out" || fail "import: $out"
 [ "$(sql -d superset -c "SELECT count(*) FROM dashboards")" -ge 1 ] || fail "the dashboard is not in the superset database"
 [ -z "$(find "$ROOT" -name '*.db' -print -quit)" ] || fail "Superset wrote a SQLite database"
