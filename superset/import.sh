@@ -24,8 +24,15 @@ trap 'rm -rf "$work"' EXIT
 query="sslmode=$sslmode"
 [[ "$sslmode" == verify-* ]] && query+="&sslrootcert=$rootcert"
 cp -r "$here/bundle" "$work/airline_anomalies_dashboard"
-sed -i "s|^sqlalchemy_uri: .*|sqlalchemy_uri: postgresql+psycopg2://superset_reader:XXXXXXXXXX@$host:$port/$dbname?$query|" \
-    "$work/airline_anomalies_dashboard/databases/airline.yaml"
+# (Not sed: the query's & would mean "the match" in its replacement.)
+python3 - "$work/airline_anomalies_dashboard/databases/airline.yaml" \
+    "postgresql+psycopg2://superset_reader:XXXXXXXXXX@$host:$port/$dbname?$query" <<'PY'
+import re, sys
+path, uri = sys.argv[1:]
+text = open(path, encoding="utf-8").read()
+with open(path, "w", encoding="utf-8") as f:
+    f.write(re.sub(r"(?m)^sqlalchemy_uri: .*$", lambda _: "sqlalchemy_uri: " + uri, text))
+PY
 (cd "$work" && python3 -m zipfile -c bundle.zip airline_anomalies_dashboard)
 # The import's `passwords` field, as a file (read by curl's -F name=<file).
 python3 - "$DB_PASSWORD_FILE" "$work/passwords.json" <<'PY'
