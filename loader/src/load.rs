@@ -70,6 +70,13 @@ pub(crate) struct Reject {
     pub raw: String,
 }
 
+impl Reject {
+    /// About what it holds, in bytes.
+    fn size(&self) -> usize {
+        std::mem::size_of::<Reject>() + self.source_file.len() + self.reason.len() + self.raw.len()
+    }
+}
+
 /// What the parsing thread sends to the COPY side.
 enum Batch {
     /// Encoded rows (binary COPY tuples) of one year.
@@ -83,7 +90,12 @@ enum Batch {
 
 /// Encoded bytes a year's buffer collects before it is sent.
 const CHUNK: usize = 256 * 1024;
+/// Most rejects sent at once, and the fewest before the reject ratio may stop a run.
 const REJECT_BATCH: usize = 4096;
+/// Most bytes of reasons and raw text a batch of rejects holds (each reject's
+/// are capped, `columns::MAX_QUOTED`, `columns::MAX_RAW`), so the batches in
+/// flight stay a few MiB however the rows are broken.
+const REJECT_BATCH_BYTES: usize = 1 << 20;
 
 /// One year being loaded: its connection and COPY stream into the staging table.
 struct Stage {
@@ -192,23 +204,27 @@ fn parse(input: Inflated, name: String, tx: mpsc::Sender<Batch>) -> Result<(u64,
     let mut rec = Record::default();
     let mut years: BTreeMap<i32, (BytesMut, u64)> = BTreeMap::new();
     let mut rows_per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    let (mut rejects, mut read) = (Vec::new(), 0u64);
+    let (mut rejects, mut reject_bytes, mut read) = (Vec::new(), 0, 0u64);
     let send = |batch: Batch| {
         tx.blocking_send(batch)
             .map_err(|_| anyhow::anyhow!("the database side stopped"))
     };
     loop {
-        let reject = |line: u64, reason: String, raw: String| Reject {
-            source_file: name.clone(),
-            line: line as i64,
-            reason,
-            raw,
+        let mut reject = |line: u64, reason: String, raw: String| {
+            let r = Reject {
+                source_file: name.clone(),
+                line: line as i64,
+                reason,
+                raw,
+            };
+            reject_bytes += r.size();
+            rejects.push(r);
         };
         match records.read(&mut rec).with_context(|| format!("{name}: read failed"))? {
             records::Read::End => break,
             records::Read::TooLong { line, bytes } => {
                 read += 1;
-                rejects.push(reject(line, columns::too_long(bytes), String::new()));
+                reject(line, columns::too_long(bytes), String::new());
             }
             records::Read::Record { line } => {
                 read += 1;
@@ -229,12 +245,13 @@ fn parse(input: Inflated, name: String, tx: mpsc::Sender<Batch>) -> Result<(u64,
                             })?;
                         }
                     }
-                    Err(reason) => rejects.push(reject(line, reason, raw_line(&rec))),
+                    Err(reason) => reject(line, reason, raw_line(&rec)),
                 }
             }
         }
-        if rejects.len() >= REJECT_BATCH {
+        if rejects.len() >= REJECT_BATCH || reject_bytes >= REJECT_BATCH_BYTES {
             send(Batch::Rejects(std::mem::take(&mut rejects)))?;
+            reject_bytes = 0;
         }
     }
     for (year, (mut buf, rows)) in years {
