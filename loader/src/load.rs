@@ -9,16 +9,29 @@
 //! and a whole-year file replaces the year.
 //!
 //! Each year's rows are encoded in binary COPY format on the parsing thread
-//! and COPYed into a staging table (`flights_load_YYYY`, created `LIKE
-//! flights`) on a connection of its own. When every file has been read, one
-//! transaction puts each year in place and records the rejected rows: a
-//! year whose existing days are all covered is swapped in whole (the staging
-//! table becomes the partition); otherwise the covered days and the same
-//! files' rows are deleted and the staging rows inserted. Until that commit
-//! readers see the previous state; a failure or kill before it leaves it in
-//! place (a leftover staging table is dropped by the next run of that year).
+//! and COPYed, all years through one connection, into the run's staging
+//! table: `airline_partitions.flights_load_<run>`, partitioned by year like
+//! `flights`, a partition made when a year's first rows arrive (the COPY is
+//! restarted for it, and at each file's end, so no statement lasts longer
+//! than one file). A run holds two connections whatever its years: that
+//! one, and the main one (its rejects, in a temporary table, and the swap).
+//!
+//! When every file has been read, one transaction on the main connection
+//! takes the years' locks, `pg_advisory_xact_lock(hashtext('airline_anomalies.load'),
+//! year)`, all of them, in ascending order, before it touches any year (so
+//! two runs over the same years cannot wait on each other in a cycle, and
+//! any other wait is between real backends, where Postgres' deadlock
+//! detector sees it; `refresh_year` takes the same lock before it reads a
+//! year). Then it puts each year in place, records when (`clock_timestamp()`,
+//! after the lock) and the rejected rows: a year whose existing days are all
+//! covered is swapped in whole (its staging partition becomes the year's
+//! partition); otherwise the covered days and the same files' rows are
+//! deleted and the staged rows inserted. Until that commit readers see the
+//! previous state; a failure leaves it in place and drops the staging
+//! table, and a killed run's staging table is dropped by the next run
+//! (the main connection holds a session lock on the run's number while it
+//! lives, so a leftover's owner is known to be gone).
 
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,90 +110,189 @@ const REJECT_BATCH: usize = 4096;
 /// flight stay a few MiB however the rows are broken.
 const REJECT_BATCH_BYTES: usize = 1 << 20;
 
-/// One year being loaded: its connection and COPY stream into the staging table.
-struct Stage {
-    client: Client,
-    sink: Pin<Box<CopyInSink<Bytes>>>,
-}
-
-/// `name` as a quoted identifier. The names here are made from a year, so
+/// `name` as a quoted identifier. The names here are made from numbers, so
 /// nothing could inject through them, but they are quoted all the same.
 fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The staging table a year is loaded into.
-fn staging(year: i32) -> String {
-    ident(&format!("flights_load_{year}"))
+/// The first day of `year` and of the year after, as SQL literals.
+fn year_bounds(year: i32) -> (String, String) {
+    (format!("'{year:04}-01-01'"), format!("'{:04}-01-01'", year + 1))
 }
 
-/// The year's partition of `flights`.
-fn partition(year: i32) -> String {
-    ident(&format!("flights_y{year}"))
+/// The advisory lock key (with the year) of loads and refreshes: `refresh_year` takes the same.
+const LOAD_LOCK: &str = "hashtext('airline_anomalies.load')";
+/// The advisory lock key (with the run's number) of a live run's staging table.
+const STAGING_LOCK: &str = "hashtext('airline_anomalies.staging')";
+
+/// The run's staging table, partitioned by year, and the one connection
+/// that COPYs every row into it.
+struct Staging {
+    client: Client,
+    /// The partitions' schema (a quoted identifier).
+    schema: String,
+    /// The run's number: its main connection's backend pid.
+    run: i32,
+    /// The years with a partition, in order.
+    years: BTreeSet<i32>,
+    /// The COPY under way, if any.
+    sink: Option<Pin<Box<CopyInSink<Bytes>>>>,
 }
 
-impl Stage {
-    async fn open(config: &pg::Settings, year: i32) -> Result<Stage> {
-        let client = pg::connect(config).await?;
-        let table = staging(year);
-        // One loader per year at a time; the lock goes with the connection.
-        client
-            .execute(
-                "SELECT pg_advisory_lock(hashtext('airline_anomalies.load'), $1)",
-                &[&year],
-            )
-            .await?;
-        client
+impl Staging {
+    /// Connects and creates the run's (empty) staging table.
+    async fn create(settings: &pg::Settings, tables: &pg::Schema, schema: &str, run: i32) -> Result<Staging> {
+        let staging = Staging {
+            client: pg::connect(settings).await?,
+            schema: schema.to_string(),
+            run,
+            years: BTreeSet::new(),
+            sink: None,
+        };
+        let parent = staging.parent();
+        // A table of this name is a dead run's (the run's number is a live
+        // backend's pid, and this run holds its lock).
+        staging
+            .client
             .batch_execute(&format!(
-                "DROP TABLE IF EXISTS {table};
-                 CREATE TABLE {table} (LIKE flights INCLUDING DEFAULTS);"
+                "DROP TABLE IF EXISTS {parent};
+                 CREATE TABLE {parent} (LIKE {} INCLUDING DEFAULTS) PARTITION BY RANGE (fl_date);",
+                tables.object("flights")
             ))
             .await
-            .with_context(|| format!("creating {table}"))?;
-        let mut sink = Box::pin(
-            client
-                .copy_in(&format!("COPY {table} ({COPY_COLUMNS}) FROM STDIN BINARY"))
-                .await?,
-        );
-        sink.send(Bytes::from_static(copy::HEADER)).await?;
-        Ok(Stage { client, sink })
+            .with_context(|| format!("creating {parent}"))?;
+        Ok(staging)
     }
 
-    /// Gives the year up after a failure: the COPY is aborted and the staging
-    /// table dropped on this connection, still holding the year's lock, so a
-    /// run waiting for that lock never loses its own table. (A broken
-    /// connection leaves the table to the next run of the year, which drops it.)
-    async fn abandon(self, year: i32) {
-        let Stage { client, sink } = self;
-        drop(sink);
-        let _ = client
-            .batch_execute(&format!("DROP TABLE IF EXISTS {}", staging(year)))
+    /// The staging table.
+    fn parent(&self) -> String {
+        format!("{}.{}", self.schema, ident(&format!("flights_load_{}", self.run)))
+    }
+
+    /// The staging table's partition of `year`.
+    fn part(&self, year: i32) -> String {
+        format!(
+            "{}.{}",
+            self.schema,
+            ident(&format!("flights_load_{}_y{year}", self.run))
+        )
+    }
+
+    /// COPYs encoded rows of `year`, making its partition first if it is new.
+    async fn send(&mut self, year: i32, data: Bytes) -> Result<()> {
+        if !self.years.contains(&year) {
+            self.end_copy().await?;
+            let (part, parent) = (self.part(year), self.parent());
+            let (from, to) = year_bounds(year);
+            self.client
+                .batch_execute(&format!(
+                    "CREATE TABLE {part} PARTITION OF {parent} FOR VALUES FROM ({from}) TO ({to})"
+                ))
+                .await
+                .with_context(|| format!("creating {part}"))?;
+            self.years.insert(year);
+        }
+        if self.sink.is_none() {
+            let copy = format!("COPY {} ({COPY_COLUMNS}) FROM STDIN BINARY", self.parent());
+            let mut sink = Box::pin(self.client.copy_in(copy.as_str()).await?);
+            sink.send(Bytes::from_static(copy::HEADER)).await?;
+            self.sink = Some(sink);
+        }
+        self.sink.as_mut().expect("started above").send(data).await?;
+        Ok(())
+    }
+
+    /// Ends the COPY under way, if any (its rows are then committed in the
+    /// staging table, which no other run reads).
+    async fn end_copy(&mut self) -> Result<()> {
+        if let Some(mut sink) = self.sink.take() {
+            sink.send(Bytes::copy_from_slice(&copy::TRAILER)).await?;
+            sink.as_mut().finish().await?;
+        }
+        Ok(())
+    }
+
+    /// Prepares a year's filled partition to become `flights`' without a
+    /// scan there: the year's CHECK, the indexes `flights_partition` makes.
+    async fn prepare(&self, year: i32) -> Result<()> {
+        let part = self.part(year);
+        let (from, to) = year_bounds(year);
+        let check = ident(&format!("flights_y{year}_year"));
+        self.client
+            .batch_execute(&format!(
+                "ALTER TABLE {part} ADD CONSTRAINT {check} CHECK (fl_date >= {from} AND fl_date < {to});
+                 SET maintenance_work_mem = '256MB';
+                 CREATE INDEX ON {part} (origin, fl_date);
+                 CREATE INDEX ON {part} USING brin (fl_date);
+                 ANALYZE {part};"
+            ))
+            .await
+            .with_context(|| format!("indexing {part}"))
+    }
+
+    /// Gives the run up after a failure: the COPY is aborted and the staging
+    /// table dropped. (A broken connection leaves it to the next run.)
+    async fn abandon(mut self) {
+        drop(self.sink.take());
+        let _ = self
+            .client
+            .batch_execute(&format!("DROP TABLE IF EXISTS {}", self.parent()))
             .await;
-    }
-
-    /// Ends the COPY (the rows are then committed in the staging table).
-    async fn end_copy(mut self) -> Result<Client> {
-        self.sink.send(Bytes::copy_from_slice(&copy::TRAILER)).await?;
-        self.sink.as_mut().finish().await?;
-        Ok(self.client)
     }
 }
 
-/// Prepares a filled staging table to be attached without a scan.
-async fn prepare(client: &Client, year: i32) -> Result<()> {
-    let table = staging(year);
-    let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
-    let check = ident(&format!("flights_load_{year}_year"));
-    client
-        .batch_execute(&format!(
-            "ALTER TABLE {table} ADD CONSTRAINT {check} CHECK (fl_date >= '{from}' AND fl_date < '{to}');
-                 SET maintenance_work_mem = '256MB';
-                 CREATE INDEX ON {table} (origin, fl_date);
-                 CREATE INDEX ON {table} USING brin (fl_date);
-                 ANALYZE {table};"
-        ))
+/// The schema of partitions and staging tables: `airline_partitions`, or
+/// the tables' own where it does not exist (a schema made before it).
+async fn partitions_schema(client: &Client, tables: &pg::Schema) -> Result<String> {
+    let row = client
+        .query_one(
+            "SELECT CASE WHEN to_regnamespace('airline_partitions') IS NOT NULL THEN 'airline_partitions' END",
+            &[],
+        )
+        .await?;
+    Ok(row
+        .get::<_, Option<String>>(0)
+        .unwrap_or_else(|| tables.name().to_string()))
+}
+
+/// Drops the staging tables of runs that are gone (killed, or cut off
+/// from the server): those whose run's lock nobody holds. A table this
+/// role may not drop is left, with a warning.
+async fn drop_dead_runs(client: &Client, schema: &str) -> Result<()> {
+    let rows = client
+        .query(
+            "SELECT pg_catalog.quote_ident(c.relname), substring(c.relname FROM '^flights_load_([0-9]+)$')::int
+             FROM pg_class c
+             WHERE c.relnamespace = $1::text::regnamespace AND c.relkind = 'p' AND c.relname ~ '^flights_load_[0-9]+$'",
+            &[&schema],
+        )
         .await
-        .with_context(|| format!("indexing {table}"))?;
+        .context("finding staging tables")?;
+    for row in rows {
+        let (name, run): (String, i32) = (row.get(0), row.get(1));
+        let table = format!("{schema}.{name}");
+        let result: Result<()> = async {
+            client.batch_execute("BEGIN").await?;
+            let gone: bool = client
+                .query_one(
+                    &format!("SELECT pg_try_advisory_xact_lock({STAGING_LOCK}, $1)"),
+                    &[&run],
+                )
+                .await?
+                .get(0);
+            if gone {
+                client.batch_execute(&format!("DROP TABLE IF EXISTS {table}")).await?;
+            }
+            client.batch_execute("COMMIT").await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = client.batch_execute("ROLLBACK").await;
+            tracing::warn!("leaving {table}, a gone run's staging table: {e:#}");
+        }
+    }
     Ok(())
 }
 
@@ -281,13 +393,18 @@ pub(crate) struct LoadOptions {
 pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -> Result<Summary> {
     let start = Instant::now();
     let config = pg::config()?;
-    let main = pg::connect(&config).await?;
-    pg::require_schema(&main).await?;
+    let (main, tables) = pg::open_tables(&config).await?;
     let s3 = S3::new(opts.endpoint_url.clone());
     let sources = source::expand(&opts.sources, &s3).await?;
     let files: Vec<String> = sources.iter().map(ToString::to_string).collect();
     let bytes = Arc::new(AtomicU64::new(0));
-    let mut stages: BTreeMap<i32, Stage> = BTreeMap::new();
+    // The run's number, locked for as long as the run lives (see drop_dead_runs).
+    let run: i32 = main.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+    main.execute(&format!("SELECT pg_advisory_lock({STAGING_LOCK}, $1)"), &[&run])
+        .await?;
+    let schema = partitions_schema(&main, &tables).await?;
+    drop_dead_runs(&main, &schema).await?;
+    let mut staging = Staging::create(&config, &tables, &schema, run).await?;
     let mut rejects = RejectLog::open(&main).await?;
     let mut covered: BTreeMap<i32, BTreeSet<NaiveDate>> = BTreeMap::new();
     let mut summary = Summary {
@@ -316,15 +433,11 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
             while let Some(batch) = rx.recv().await {
                 match batch {
                     Batch::Copy { year, rows, data } => {
-                        let stage = match stages.entry(year) {
-                            Entry::Occupied(e) => e.into_mut(),
-                            Entry::Vacant(e) => e.insert(Stage::open(&config, year).await?),
-                        };
-                        stage.sink.send(data).await?;
+                        staging.send(year, data).await?;
                         summary.loaded += rows;
                     }
                     Batch::Rejects(batch) => {
-                        rejects.write(&batch).await?;
+                        rejects.write(&main, &batch).await?;
                         // Checked as the run goes: a file of garbage stops early
                         // (dropping rx stops the parser and the inflating thread).
                         let seen = summary.loaded + rejects.count;
@@ -340,6 +453,9 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
             for day in days {
                 covered.entry(day.year()).or_default().insert(day);
             }
+            // One file, one statement each (the role's statement_timeout).
+            staging.end_copy().await?;
+            rejects.finish().await?;
         }
         if too_many(rejects.count, summary.rows_read) {
             return Err(refusal(rejects.count, summary.rows_read, ""));
@@ -349,59 +465,35 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
     .await;
     summary.rejected = rejects.count;
     summary.bytes = bytes.load(Ordering::Relaxed);
-    summary.years = stages.keys().copied().collect();
+    summary.years = staging.years.iter().copied().collect();
 
-    match result {
+    let result = match result {
         Ok(()) => {
-            rejects.finish().await?;
-            let mut finished = Vec::new();
-            for (year, stage) in std::mem::take(&mut stages) {
-                finished.push((year, stage.end_copy().await?));
-            }
             summary.copy_seconds = start.elapsed().as_secs_f64();
-            // Swap or merge, decided now: each year's lock (held by its stage
-            // connection) keeps other loads from changing it until the commit.
-            // Only a staging table that becomes the partition is indexed.
-            let mut plan = Vec::new();
-            for (year, client) in &finished {
-                let days: Vec<NaiveDate> = covered
-                    .get(year)
-                    .map(|d| d.iter().copied().collect())
-                    .unwrap_or_default();
-                let whole = covers_every_day(&main, *year, &days).await?;
-                if whole {
-                    prepare(client, *year).await?;
-                }
-                plan.push(YearPlan {
-                    year: *year,
-                    days,
-                    whole,
-                });
-            }
-            swap_in(&main, &mut summary, &files, &plan).await?;
-            drop(finished); // releases the per-year locks
+            put_in_place(&main, &tables, &staging, &mut summary, &files, &covered).await
         }
         Err(e) => {
-            for (year, stage) in std::mem::take(&mut stages) {
-                stage.abandon(year).await;
-            }
             // The rejects are kept even when the load is refused: they say why.
             if rejects.finish().await.is_ok() {
-                let _ = record_rejects(&main, &files).await;
+                let _ = record_rejects(&main, &tables, &files).await;
             }
-            return Err(e);
+            Err(e)
         }
+    };
+    if let Err(e) = result {
+        staging.abandon().await;
+        return Err(e);
     }
     if opts.then_refresh {
         for year in &summary.years {
             progress.set_message(format!("refresh_year({year})"));
             // The plain call when refitting, which 0.1.0's refresh_year also takes.
             let call = if opts.refit {
-                "SELECT refresh_year($1)"
+                format!("SELECT * FROM {}($1)", tables.object("refresh_year"))
             } else {
-                "SELECT refresh_year($1, refit => false)"
+                format!("SELECT * FROM {}($1, refit => false)", tables.object("refresh_year"))
             };
-            main.execute(call, &[year])
+            main.execute(&call, &[year])
                 .await
                 .with_context(|| format!("refresh_year({year})"))?;
         }
@@ -410,37 +502,105 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
     Ok(summary)
 }
 
-/// What a run does with one year: swap its staging table in whole, or
+/// What a run does with one year: swap its staging partition in whole, or
 /// merge it over the days its files cover.
 struct YearPlan {
     year: i32,
     days: Vec<NaiveDate>,
-    whole: bool,
+    /// Whether the staging partition was made ready to be swapped in.
+    prepared: bool,
 }
 
-/// The atomic part, in one transaction: every loaded year is put in place
-/// (swapped in whole, or merged over the covered days and the same files'
-/// rows), and the rejects are recorded.
-async fn swap_in(client: &Client, summary: &mut Summary, files: &[String], plan: &[YearPlan]) -> Result<()> {
-    let record = pg::records_years(client).await?;
+/// Plans each year, prepares the partitions likely to be swapped in whole
+/// (outside the transaction, so the locks are held briefly), then swaps.
+async fn put_in_place(
+    main: &Client,
+    tables: &pg::Schema,
+    staging: &Staging,
+    summary: &mut Summary,
+    files: &[String],
+    covered: &BTreeMap<i32, BTreeSet<NaiveDate>>,
+) -> Result<()> {
+    let mut plan = Vec::new();
+    for &year in &staging.years {
+        let days: Vec<NaiveDate> = covered
+            .get(&year)
+            .map(|d| d.iter().copied().collect())
+            .unwrap_or_default();
+        // Only a staging partition that becomes the year's is indexed. The
+        // year may change before the locks are taken: swap_in decides again.
+        let prepared = covers_every_day(main, tables, year, &days).await?;
+        if prepared {
+            staging.prepare(year).await?;
+        }
+        plan.push(YearPlan { year, days, prepared });
+    }
+    swap_in(main, tables, staging, summary, files, &plan).await
+}
+
+/// The atomic part, in one transaction: the years' locks, in ascending
+/// order before anything else; every loaded year put in place (swapped in
+/// whole, or merged over the covered days and the same files' rows) and
+/// recorded in flight_years; the rejects recorded; the staging table dropped.
+async fn swap_in(
+    client: &Client,
+    tables: &pg::Schema,
+    staging: &Staging,
+    summary: &mut Summary,
+    files: &[String],
+    plan: &[YearPlan],
+) -> Result<()> {
+    let record = pg::records_years(client, tables).await?;
+    let writer: bool = client
+        .query_one(
+            "SELECT CASE WHEN to_regrole('airline_writer') IS NULL THEN false
+                         ELSE pg_has_role('airline_writer', 'MEMBER') END",
+            &[],
+        )
+        .await?
+        .get(0);
     client.batch_execute("BEGIN").await?;
     let result: Result<()> = async {
+        // `plan` is in ascending year order (staging.years is a BTreeSet).
         for p in plan {
-            if p.whole {
-                swap(client, p.year).await?;
+            client
+                .execute(&format!("SELECT pg_advisory_xact_lock({LOAD_LOCK}, $1)"), &[&p.year])
+                .await
+                .with_context(|| format!("waiting for another load or refresh of {} to commit", p.year))?;
+        }
+        // Swaps of other years wait here, so no two runs upgrade a lock on
+        // flights against each other; readers wait only for a swap in whole.
+        let mode = if plan.iter().any(|p| p.prepared) {
+            "ACCESS EXCLUSIVE"
+        } else {
+            "SHARE UPDATE EXCLUSIVE"
+        };
+        client
+            .batch_execute(&format!("LOCK TABLE {} IN {mode} MODE", tables.object("flights")))
+            .await
+            .context("waiting for another load to commit")?;
+        for p in plan {
+            // Decided again under the lock. A year merged where a swap would
+            // do (it changed since the plan) ends up the same.
+            if p.prepared && covers_every_day(client, tables, p.year, &p.days).await? {
+                swap(client, tables, staging, p.year, writer).await?;
                 summary.swapped.push(p.year);
             } else {
-                merge(client, p.year, &p.days, files).await?;
+                merge(client, tables, staging, p.year, &p.days, files).await?;
                 summary.merged.push(p.year);
             }
             if record {
                 client
-                    .execute(summary::sql::MARK_LOADED, &[&p.year])
+                    .execute(&tables.statement(summary::sql::MARK_LOADED), &[&p.year])
                     .await
                     .context("recording the load in flight_years")?;
             }
         }
-        record_rejects(client, files).await
+        record_rejects(client, tables, files).await?;
+        client
+            .batch_execute(&format!("DROP TABLE {}", staging.parent()))
+            .await
+            .context("dropping the staging table")
     }
     .await;
     match result {
@@ -452,60 +612,84 @@ async fn swap_in(client: &Client, summary: &mut Summary, files: &[String], plan:
     }
 }
 
-/// Whether `days` include every day the year's partition has (true when
-/// it has none or does not exist).
-async fn covers_every_day(client: &Client, year: i32, days: &[NaiveDate]) -> Result<bool> {
-    let live = partition(year);
-    let exists: bool = client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&live])
-        .await?
-        .get(0);
-    if !exists {
-        return Ok(true);
-    }
+/// Whether `days` include every day of `year` in `flights` (true when it
+/// has none).
+async fn covers_every_day(client: &Client, tables: &pg::Schema, year: i32, days: &[NaiveDate]) -> Result<bool> {
+    let (from, to) = year_bounds(year);
     let row = client
         .query_one(
             &format!(
-                "SELECT NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT fl_date FROM {live}) d
-                                    WHERE NOT (d.fl_date = ANY ($1)))"
+                "SELECT NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT fl_date FROM {}
+                                                   WHERE fl_date >= {from} AND fl_date < {to}) d
+                                    WHERE NOT (d.fl_date = ANY ($1)))",
+                tables.object("flights")
             ),
             &[&days],
         )
         .await
-        .with_context(|| format!("reading the days of {live}"))?;
+        .with_context(|| format!("reading the days of {year}"))?;
     Ok(row.get(0))
 }
 
-/// The whole year: the staging table becomes the year's partition.
-async fn swap(client: &Client, year: i32) -> Result<()> {
-    let (live, table) = (partition(year), staging(year));
-    let (from, to) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
+/// The year's partition of `flights`, schema-qualified, if it has one.
+async fn live_partition(client: &Client, tables: &pg::Schema, year: i32) -> Result<Option<String>> {
+    let row = client
+        .query_opt(
+            "SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE i.inhparent = $1::text::regclass AND c.relname = $2",
+            &[&tables.object("flights"), &format!("flights_y{year}")],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// The whole year: the staging partition becomes the year's partition.
+async fn swap(client: &Client, tables: &pg::Schema, staging: &Staging, year: i32, writer: bool) -> Result<()> {
+    let (flights, part) = (tables.object("flights"), staging.part(year));
+    let name = format!("flights_y{year}");
+    let live = format!("{}.{}", staging.schema, ident(&name));
+    let (from, to) = year_bounds(year);
+    let mut sql = format!("ALTER TABLE {} DETACH PARTITION {part};", staging.parent());
+    if let Some(old) = live_partition(client, tables, year).await? {
+        sql += &format!("ALTER TABLE {flights} DETACH PARTITION {old}; DROP TABLE {old};");
+    }
+    sql += &format!(
+        "ALTER TABLE {part} RENAME TO {};
+         ALTER TABLE {flights} ATTACH PARTITION {live} FOR VALUES FROM ({from}) TO ({to});",
+        ident(&name)
+    );
+    if writer {
+        // Under the extension's roles, every writer may replace it next time.
+        sql += &format!("ALTER TABLE {live} OWNER TO airline_writer;");
+    }
     client
-        .batch_execute(&format!(
-            "LOCK TABLE flights IN ACCESS EXCLUSIVE MODE;
-             DO $$ BEGIN
-                 IF to_regclass('{live}') IS NOT NULL THEN
-                     ALTER TABLE flights DETACH PARTITION {live};
-                     DROP TABLE {live};
-                 END IF;
-             END $$;
-             ALTER TABLE {table} RENAME TO {live};
-             ALTER TABLE flights ATTACH PARTITION {live} FOR VALUES FROM ('{from}') TO ('{to}');
-             -- Under the extension's roles, every writer may replace it next time.
-             DO $$ BEGIN
-                 IF to_regrole('airline_writer') IS NOT NULL AND pg_has_role('airline_writer', 'MEMBER') THEN
-                     ALTER TABLE {live} OWNER TO airline_writer;
-                 END IF;
-             END $$;"
-        ))
+        .batch_execute(&sql)
         .await
         .with_context(|| format!("swapping in {year}"))
 }
 
 /// Part of a year: the covered days and the rows of the same files are
 /// replaced by the staged rows; readers see the old rows until the commit.
-async fn merge(client: &Client, year: i32, days: &[NaiveDate], files: &[String]) -> Result<()> {
-    let (live, table) = (partition(year), staging(year));
+async fn merge(
+    client: &Client,
+    tables: &pg::Schema,
+    staging: &Staging,
+    year: i32,
+    days: &[NaiveDate],
+    files: &[String],
+) -> Result<()> {
+    let live = match live_partition(client, tables, year).await? {
+        Some(live) => live,
+        // None since the plan: made as flights_partition makes it.
+        None => client
+            .query_one(
+                &format!("SELECT {}($1)::text", tables.object("flights_partition")),
+                &[&year],
+            )
+            .await
+            .with_context(|| format!("creating the partition of {year}"))?
+            .get(0),
+    };
     client
         .execute(
             &format!("DELETE FROM {live} WHERE fl_date = ANY ($1) OR source_file = ANY ($2)"),
@@ -515,37 +699,41 @@ async fn merge(client: &Client, year: i32, days: &[NaiveDate], files: &[String])
         .with_context(|| format!("replacing the covered days of {year}"))?;
     client
         .batch_execute(&format!(
-            "INSERT INTO {live} ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM {table}; DROP TABLE {table};"
+            "INSERT INTO {live} ({COPY_COLUMNS}) SELECT {COPY_COLUMNS} FROM {}",
+            staging.part(year)
         ))
         .await
         .with_context(|| format!("adding the rows of {year}"))
 }
 
 /// Rejected rows on their way to `flight_rejects`: COPYed into a temporary
-/// table as they come, so a run never holds them all, and moved in with the
-/// load (or on their own when the load is refused).
+/// table as they come (one COPY per file), so a run never holds them all,
+/// and moved in with the load (or on their own when the load is refused).
 struct RejectLog {
-    writer: Pin<Box<BinaryCopyInWriter>>,
+    writer: Option<Pin<Box<BinaryCopyInWriter>>>,
     count: u64,
 }
 
 impl RejectLog {
     async fn open(client: &Client) -> Result<RejectLog> {
         client
-            .batch_execute("CREATE TEMPORARY TABLE load_rejects (source_file text, line bigint, reason text, raw text)")
+            .batch_execute(
+                "CREATE TEMPORARY TABLE pg_temp.load_rejects (source_file text, line bigint, reason text, raw text)",
+            )
             .await
             .context("creating the temporary rejects table")?;
-        let sink = client.copy_in("COPY pg_temp.load_rejects FROM STDIN BINARY").await?;
-        let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT8, Type::TEXT, Type::TEXT]);
-        Ok(RejectLog {
-            writer: Box::pin(writer),
-            count: 0,
-        })
+        Ok(RejectLog { writer: None, count: 0 })
     }
 
-    async fn write(&mut self, batch: &[Reject]) -> Result<()> {
+    async fn write(&mut self, client: &Client, batch: &[Reject]) -> Result<()> {
+        if self.writer.is_none() {
+            let sink = client.copy_in("COPY pg_temp.load_rejects FROM STDIN BINARY").await?;
+            let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT8, Type::TEXT, Type::TEXT]);
+            self.writer = Some(Box::pin(writer));
+        }
+        let writer = self.writer.as_mut().expect("started above");
         for r in batch {
-            self.writer
+            writer
                 .as_mut()
                 .write(&[&r.source_file, &r.line, &r.reason, &r.raw])
                 .await
@@ -555,22 +743,26 @@ impl RejectLog {
         Ok(())
     }
 
+    /// Ends the COPY under way, if any.
     async fn finish(&mut self) -> Result<()> {
-        self.writer.as_mut().finish().await.context("recording rejects")?;
+        if let Some(mut writer) = self.writer.take() {
+            writer.as_mut().finish().await.context("recording rejects")?;
+        }
         Ok(())
     }
 }
 
 /// Replaces the rejects recorded for these files by this run's.
-async fn record_rejects(client: &Client, files: &[String]) -> Result<()> {
+async fn record_rejects(client: &Client, tables: &pg::Schema, files: &[String]) -> Result<()> {
+    let table = tables.object("flight_rejects");
     client
-        .execute("DELETE FROM flight_rejects WHERE source_file = ANY ($1)", &[&files])
+        .execute(&format!("DELETE FROM {table} WHERE source_file = ANY ($1)"), &[&files])
         .await?;
     client
-        .batch_execute(
-            "INSERT INTO flight_rejects (source_file, line, reason, raw)
-             SELECT source_file, line, reason, raw FROM pg_temp.load_rejects",
-        )
+        .batch_execute(&format!(
+            "INSERT INTO {table} (source_file, line, reason, raw)
+             SELECT source_file, line, reason, raw FROM pg_temp.load_rejects"
+        ))
         .await
         .context("recording rejects")?;
     Ok(())

@@ -278,13 +278,11 @@ async fn run(cli: Cli) -> Result<()> {
             report(cli.json, "plotted", &plot::run(&args).await?);
         }
         Command::Schema { upgrade: false } => {
-            let client = pg::connect(&pg::config()?).await?;
-            pg::install_schema(&client).await?;
+            pg::install_schema(&pg::config()?).await?;
             report(cli.json, "schema", &serde_json::json!({ "installed": true }));
         }
         Command::Schema { upgrade: true } => {
-            let mut client = pg::connect(&pg::config()?).await?;
-            let updated = pg::update_schema(&mut client).await?;
+            let updated = pg::update_schema(&pg::config()?).await?;
             report(cli.json, "schema", &serde_json::json!({ "updated": updated }));
         }
     }

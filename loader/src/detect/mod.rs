@@ -40,11 +40,12 @@ pub(crate) struct DetectArgs {
 
 pub(crate) async fn run(args: &DetectArgs) -> Result<DetectSummary> {
     let start = Instant::now();
-    let (mut series, input) = if args.input.is_empty() {
-        (read::from_database(args.year).await?, None)
+    let (mut series, input, read_at) = if args.input.is_empty() {
+        let (series, read_at) = read::from_database(args.year).await?;
+        (series, None, Some(read_at))
     } else {
         let (series, counts) = read::from_files(&args.input, args.year, args.endpoint_url.clone()).await?;
-        (series, Some(counts))
+        (series, Some(counts), None)
     };
     if !args.airports.is_empty() {
         series.retain(|s| args.airports.contains(&s.origin));
@@ -68,8 +69,8 @@ pub(crate) async fn run(args: &DetectArgs) -> Result<DetectSummary> {
     })
     .await?;
 
-    if let (true, Some(year)) = (args.input.is_empty(), args.year) {
-        write::to_database(year, &args.airports, &outcome).await?;
+    if let (Some(read_at), Some(year)) = (read_at, args.year) {
+        write::to_database(year, &args.airports, &outcome, read_at).await?;
     }
     if let Some(path) = &args.out {
         write::summary_csv(path, &outcome)?;

@@ -11,27 +11,41 @@ use crate::pg;
 use crate::records::{Read, Record};
 use crate::source::{self, S3};
 use anyhow::{bail, Context, Result};
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use summary::{sql, DailySeries, DayFacts, DayPoint};
 
-/// The year's series from `flights`, with the query `refresh_year` runs.
-pub(super) async fn from_database(year: Option<i32>) -> Result<Vec<DailySeries>> {
+/// The year's series from `flights`, with the query `refresh_year` runs,
+/// and when it was read: after the year's lock, the one loads and
+/// `refresh_year` take, so a load of the year committed either before the
+/// read (and is in it) or records a later `loaded_at` (and stays pending).
+pub(super) async fn from_database(year: Option<i32>) -> Result<(Vec<DailySeries>, DateTime<Utc>)> {
     let Some(year) = year else {
         bail!("--year is required when reading from the database")
     };
-    let client = pg::connect(&pg::config()?).await?;
-    pg::require_schema(&client).await?;
-    let row = client
-        .query_one(sql::DAILY, &[&year, &None::<String>, &None::<NaiveDate>])
+    let (mut client, schema) = pg::open_tables(&pg::config()?).await?;
+    let tx = client.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('airline_anomalies.load'), $1)",
+        &[&year],
+    )
+    .await
+    .with_context(|| format!("waiting for a load of {year} to commit"))?;
+    let read_at: DateTime<Utc> = tx.query_one("SELECT clock_timestamp()", &[]).await?.get(0);
+    let row = tx
+        .query_one(
+            &schema.statement(sql::DAILY),
+            &[&year, &None::<String>, &None::<NaiveDate>],
+        )
         .await
         .context("reading daily series")?;
     let series = DailySeries::from_json(row.get::<_, Option<&str>>(0)).context("reading daily series")?;
+    tx.commit().await?;
     if series.is_empty() {
         bail!("no flights dated {year}: load the year first");
     }
-    Ok(series)
+    Ok((series, read_at))
 }
 
 /// What reading raw files found, with the same parser as `load`: rows

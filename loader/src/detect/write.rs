@@ -4,26 +4,44 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use summary::{sql, Outcome};
 
 use crate::pg;
 
 /// Models, then days, in one transaction: the rows `refresh_year` writes.
-/// With `airports`, only their days are removed when gone.
-pub(super) async fn to_database(year: i32, airports: &[String], outcome: &Outcome) -> Result<()> {
-    let mut client = pg::connect(&pg::config()?).await?;
+/// With `airports`, only their days are removed when gone. The year is
+/// recorded refreshed as of `read_at`, when its flights were read (not
+/// now: a load committed since is not in these rows, and stays pending).
+pub(super) async fn to_database(
+    year: i32,
+    airports: &[String],
+    outcome: &Outcome,
+    read_at: DateTime<Utc>,
+) -> Result<()> {
+    let (mut client, schema) = pg::open_tables(&pg::config()?).await?;
     let tx = client.transaction().await?;
-    tx.execute(sql::UPSERT_MODEL, &[&outcome.models_json()])
+    tx.execute(&schema.statement(sql::UPSERT_MODEL), &[&outcome.models_json()])
         .await
         .context("writing airport_models")?;
     let scope: Option<&[String]> = (!airports.is_empty()).then_some(airports);
-    tx.execute(sql::UPSERT_SUMMARY, &[&year, &outcome.days_json(), &scope])
+    tx.execute(
+        &schema.statement(sql::UPSERT_SUMMARY),
+        &[&year, &outcome.days_json(), &scope],
+    )
+    .await
+    .context("writing airport_daily_summary")?;
+    if pg::records_years(&tx, &schema).await? {
+        tx.execute(
+            &format!(
+                "INSERT INTO {} AS y (year, refreshed_at) VALUES ($1::int, $2)
+                 ON CONFLICT (year) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at",
+                schema.object("flight_years")
+            ),
+            &[&year, &read_at],
+        )
         .await
-        .context("writing airport_daily_summary")?;
-    if pg::records_years(&tx).await? {
-        tx.execute(sql::MARK_REFRESHED, &[&year])
-            .await
-            .context("writing flight_years")?;
+        .context("writing flight_years")?;
     }
     tx.commit().await.context("committing")?;
     Ok(())

@@ -9,12 +9,11 @@ use crate::pg;
 
 /// Every airport-year of `year` with summary rows (only `airports`, if any).
 pub(super) async fn airport_years(year: i32, airports: &[String]) -> Result<Vec<AirportYear>> {
-    let client = pg::connect(&pg::config()?).await?;
-    pg::require_schema(&client).await?;
+    let (client, schema) = pg::open_tables(&pg::config()?).await?;
     let json = |sql: &'static str| {
-        let client = &client;
+        let (client, sql) = (&client, schema.statement(sql));
         async move {
-            let row = client.query_one(sql, &[&year, &airports]).await?;
+            let row = client.query_one(&sql, &[&year, &airports]).await?;
             Ok::<_, anyhow::Error>(row.get::<_, Option<String>>(0).unwrap_or_else(|| "[]".into()))
         }
     };
