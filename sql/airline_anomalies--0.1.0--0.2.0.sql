@@ -73,7 +73,7 @@ FROM @extschema@.airport_daily_summary s;
 
 -- The year's partition, created if missing, owned by airline_writer when
 -- that role exists (so every writer can replace it). Returns its name.
-CREATE OR REPLACE FUNCTION flights_partition(year integer) RETURNS regclass
+CREATE OR REPLACE FUNCTION @extschema@.flights_partition(year integer) RETURNS regclass
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -98,7 +98,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION airport_daily_summary_mark_anomaly() RETURNS trigger
+CREATE OR REPLACE FUNCTION @extschema@.airport_daily_summary_mark_anomaly() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -135,7 +135,7 @@ CREATE TABLE @extschema@.flight_years (
 -- over historical data refreshes nothing and errs on nothing. Online flags
 -- by default (refit => false): a year still receiving data keeps its
 -- stored model; pass refit => true for years that are complete.
-CREATE FUNCTION refresh_pending(refit boolean DEFAULT false)
+CREATE FUNCTION @extschema@.refresh_pending(refit boolean DEFAULT false)
 RETURNS TABLE (year integer, airports_fitted integer, airports_skipped integer, days bigint,
                anomalies bigint, seconds double precision)
 LANGUAGE plpgsql

@@ -108,7 +108,7 @@ $$;
 -- first in column order) and its share of the day's cause minutes, and one
 -- sentence saying so with the day's cancellations. Days without cause
 -- minutes (files without those columns) say so and still count cancellations.
-CREATE FUNCTION anomaly_explanation(s airport_daily_summary,
+CREATE FUNCTION @extschema@.anomaly_explanation(s @extschema@.airport_daily_summary,
     OUT direction text, OUT dominant_cause text, OUT dominant_cause_share float8, OUT sentence text)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -135,7 +135,7 @@ $$;
 
 -- The flagged days with their explanation: what explain_anomalies returns
 -- for one airport-year, and what Superset's table of anomalies reads.
-CREATE VIEW airport_anomaly_explanations AS
+CREATE VIEW @extschema@.airport_anomaly_explanations AS
 SELECT s.date,
        s.origin_airport,
        e.direction,
@@ -152,13 +152,13 @@ SELECT s.date,
        s.flights_diverted,
        e.sentence,
        s.dep_delay_source
-FROM airport_daily_summary s
-CROSS JOIN LATERAL anomaly_explanation(s) e
+FROM @extschema@.airport_daily_summary s
+CROSS JOIN LATERAL @extschema@.anomaly_explanation(s) e
 WHERE s.dep_delay_anomaly;
 
 -- One airport-year's flagged days, explained, in date order.
-CREATE FUNCTION explain_anomalies(origin text, year integer)
-RETURNS SETOF airport_anomaly_explanations
+CREATE FUNCTION @extschema@.explain_anomalies(origin text, year integer)
+RETURNS SETOF @extschema@.airport_anomaly_explanations
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -172,7 +172,7 @@ $$;
 -- by an online prediction (the insert trigger, refresh_year(refit =>
 -- false)). A refit re-flags whole years at once and stays silent: its
 -- news is the table itself.
-CREATE FUNCTION airport_daily_summary_notify() RETURNS trigger
+CREATE FUNCTION @extschema@.airport_daily_summary_notify() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -187,13 +187,13 @@ END
 $$;
 
 CREATE TRIGGER notify_anomaly
-    AFTER INSERT ON airport_daily_summary
+    AFTER INSERT ON @extschema@.airport_daily_summary
     FOR EACH ROW WHEN (NEW.dep_delay_anomaly AND NEW.dep_delay_source <> 'fit')
-    EXECUTE FUNCTION airport_daily_summary_notify();
+    EXECUTE FUNCTION @extschema@.airport_daily_summary_notify();
 CREATE TRIGGER notify_anomaly_change
-    AFTER UPDATE ON airport_daily_summary
+    AFTER UPDATE ON @extschema@.airport_daily_summary
     FOR EACH ROW WHEN (NEW.dep_delay_anomaly AND NEW.dep_delay_source <> 'fit' AND OLD.dep_delay_anomaly IS NOT TRUE)
-    EXECUTE FUNCTION airport_daily_summary_notify();
+    EXECUTE FUNCTION @extschema@.airport_daily_summary_notify();
 
 -- extension only: begin
 -- Grants as a fresh install's (sql/privileges.sql): nothing for PUBLIC.

@@ -4,14 +4,20 @@
 -- over historical data refreshes nothing and errs on nothing. Online flags
 -- by default (refit => false): a year still receiving data keeps its
 -- stored model; pass refit => true for years that are complete.
-CREATE FUNCTION refresh_pending(refit boolean DEFAULT false)
+-- Each year is refreshed on its own (a subtransaction): a year that fails
+-- is rolled back alone, reported in its row's `error` and as a WARNING in
+-- the log, and the other years are kept. A cancel still stops the call.
+CREATE FUNCTION @extschema@.refresh_pending(refit boolean DEFAULT false)
 RETURNS TABLE (year integer, airports_fitted integer, airports_skipped integer, days bigint,
-               anomalies bigint, seconds double precision)
+               anomalies bigint, seconds double precision, error text)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     y integer;
+    started timestamptz;
+    message text;
+    state text;
 BEGIN
     FOR y IN
         SELECT p.y
@@ -24,7 +30,16 @@ BEGIN
     LOOP
         IF EXISTS (SELECT 1 FROM @extschema@.flights
                    WHERE fl_date >= make_date(y, 1, 1) AND fl_date < make_date(y + 1, 1, 1)) THEN
-            RETURN QUERY SELECT * FROM @extschema@.refresh_year(y, refit => refresh_pending.refit);
+            started := clock_timestamp();
+            BEGIN
+                RETURN QUERY SELECT r.*, NULL::text FROM @extschema@.refresh_year(y, refit => refresh_pending.refit) r;
+            EXCEPTION WHEN OTHERS THEN  -- not query_canceled: OTHERS leaves it to stop the call
+                GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+                RAISE WARNING 'refresh_pending: year % not refreshed: %', y, message
+                    USING DETAIL = format('SQLSTATE %s; the other years are refreshed', state);
+                RETURN QUERY SELECT y, NULL::integer, NULL::integer, NULL::bigint, NULL::bigint,
+                    extract(epoch FROM clock_timestamp() - started)::float8, format('%s (SQLSTATE %s)', message, state);
+            END;
         END IF;
     END LOOP;
 END

@@ -4,9 +4,18 @@
 -- CREATE EXTENSION. Functions pin their search_path and qualify names, so
 -- objects a caller puts earlier in their search_path change nothing.
 
+-- The partitions of flights and the loader's staging tables live in a
+-- schema of their own: writers create tables there, and nothing of ours
+-- ever searches it (every statement names its objects, and runs with
+-- search_path = pg_catalog, pg_temp), so what they create there can never
+-- stand in for a function, operator or table of ours. The extension's own
+-- schema stays writable by its owner only.
+CREATE SCHEMA airline_partitions;
+COMMENT ON SCHEMA airline_partitions IS 'airline_anomalies: the yearly partitions of flights and the loader''s staging tables';
+
 -- Raw flights as the loader COPYs them, one partition per year so a year
 -- can be replaced atomically (see flights_partition).
-CREATE TABLE flights (
+CREATE TABLE @extschema@.flights (
     fl_date            date    NOT NULL,
     op_carrier         text,             -- NULL when the file leaves it blank (the rule does not use it)
     op_carrier_fl_num  integer,
@@ -28,16 +37,16 @@ CREATE TABLE flights (
     cancellation_code    text            -- A carrier, B weather, C national air system, D security
 ) PARTITION BY RANGE (fl_date);
 
-COMMENT ON TABLE flights IS 'Raw flight rows, partitioned by year (flights_yYYYY); filled by the loader.';
+COMMENT ON TABLE @extschema@.flights IS 'Raw flight rows, partitioned by year (airline_partitions.flights_yYYYY); filled by the loader.';
 
 -- The year's partition, created if missing, owned by airline_writer when
 -- that role exists (so every writer can replace it). Returns its name.
-CREATE FUNCTION flights_partition(year integer) RETURNS regclass
+CREATE FUNCTION @extschema@.flights_partition(year integer) RETURNS regclass
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    part text := '@extschema@.' || quote_ident(format('flights_y%s', year));
+    part text := 'airline_partitions.' || quote_ident(format('flights_y%s', year));
 BEGIN
     IF year NOT BETWEEN 1 AND 9998 THEN
         RAISE EXCEPTION 'year % is out of range', year
@@ -58,7 +67,7 @@ END
 $$;
 
 -- One row per airport and day: what Superset and the old system's users read.
-CREATE TABLE airport_daily_summary (
+CREATE TABLE @extschema@.airport_daily_summary (
     date                 date    NOT NULL,
     origin_airport       text    NOT NULL,
     average_dep_delay    float8,           -- mean of the day's non-null departure delays
@@ -89,7 +98,7 @@ CREATE TABLE airport_daily_summary (
 );
 
 -- One row per airport and year: the model behind the flags, or why there is none.
-CREATE TABLE airport_models (
+CREATE TABLE @extschema@.airport_models (
     origin_airport  text        NOT NULL,
     year            integer     NOT NULL,
     p               integer,
@@ -112,7 +121,7 @@ CREATE TABLE airport_models (
 );
 
 -- What dashboards read: a timestamp date and a readable anomaly label.
-CREATE VIEW airport_daily_dashboard AS
+CREATE VIEW @extschema@.airport_daily_dashboard AS
 SELECT s.date::timestamp AS date,
        s.origin_airport,
        s.average_dep_delay,
@@ -128,14 +137,14 @@ SELECT s.date::timestamp AS date,
        s.dep_delay_outside,
        s.flights_scheduled,
        s.flights_cancelled
-FROM airport_daily_summary s;
+FROM @extschema@.airport_daily_summary s;
 
 -- Why a flagged day stands out, in the flight files' own terms: which way
 -- it missed the band, the cause with the most delay minutes (ties: the
 -- first in column order) and its share of the day's cause minutes, and one
 -- sentence saying so with the day's cancellations. Days without cause
 -- minutes (files without those columns) say so and still count cancellations.
-CREATE FUNCTION anomaly_explanation(s airport_daily_summary,
+CREATE FUNCTION @extschema@.anomaly_explanation(s @extschema@.airport_daily_summary,
     OUT direction text, OUT dominant_cause text, OUT dominant_cause_share float8, OUT sentence text)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -162,7 +171,7 @@ $$;
 
 -- The flagged days with their explanation: what explain_anomalies returns
 -- for one airport-year, and what Superset's table of anomalies reads.
-CREATE VIEW airport_anomaly_explanations AS
+CREATE VIEW @extschema@.airport_anomaly_explanations AS
 SELECT s.date,
        s.origin_airport,
        e.direction,
@@ -179,13 +188,13 @@ SELECT s.date,
        s.flights_diverted,
        e.sentence,
        s.dep_delay_source
-FROM airport_daily_summary s
-CROSS JOIN LATERAL anomaly_explanation(s) e
+FROM @extschema@.airport_daily_summary s
+CROSS JOIN LATERAL @extschema@.anomaly_explanation(s) e
 WHERE s.dep_delay_anomaly;
 
 -- One airport-year's flagged days, explained, in date order.
-CREATE FUNCTION explain_anomalies(origin text, year integer)
-RETURNS SETOF airport_anomaly_explanations
+CREATE FUNCTION @extschema@.explain_anomalies(origin text, year integer)
+RETURNS SETOF @extschema@.airport_anomaly_explanations
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -199,13 +208,15 @@ $$;
 -- by an online prediction (the insert trigger, refresh_year(refit =>
 -- false)). A refit re-flags whole years at once and stays silent: its
 -- news is the table itself.
-CREATE FUNCTION airport_daily_summary_notify() RETURNS trigger
+CREATE FUNCTION @extschema@.airport_daily_summary_notify() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM pg_notify('airline_anomalies', json_build_object(
-        'airport', NEW.origin_airport, 'date', NEW.date, 'observed', NEW.average_dep_delay,
+        -- An airport code is 3 letters; whatever got into the table, the
+        -- payload stays under NOTIFY's 8000-byte limit.
+        'airport', left(NEW.origin_airport, 64), 'date', NEW.date, 'observed', NEW.average_dep_delay,
         'predicted', NEW.dep_delay_pred, 'band', json_build_array(NEW.dep_delay_lower_ci, NEW.dep_delay_higher_ci),
         'residual', NEW.dep_delay_residual, 'direction', e.direction, 'sentence', e.sentence)::text)
     FROM @extschema@.anomaly_explanation(NEW) e;
@@ -214,25 +225,25 @@ END
 $$;
 
 CREATE TRIGGER notify_anomaly
-    AFTER INSERT ON airport_daily_summary
+    AFTER INSERT ON @extschema@.airport_daily_summary
     FOR EACH ROW WHEN (NEW.dep_delay_anomaly AND NEW.dep_delay_source <> 'fit')
-    EXECUTE FUNCTION airport_daily_summary_notify();
+    EXECUTE FUNCTION @extschema@.airport_daily_summary_notify();
 CREATE TRIGGER notify_anomaly_change
-    AFTER UPDATE ON airport_daily_summary
+    AFTER UPDATE ON @extschema@.airport_daily_summary
     FOR EACH ROW WHEN (NEW.dep_delay_anomaly AND NEW.dep_delay_source <> 'fit' AND OLD.dep_delay_anomaly IS NOT TRUE)
-    EXECUTE FUNCTION airport_daily_summary_notify();
+    EXECUTE FUNCTION @extschema@.airport_daily_summary_notify();
 
 -- When each year of flights last received data (the loader records it on
 -- every load) and was last refreshed (refresh_year and loader detect record
 -- it): the years refresh_pending() refreshes.
-CREATE TABLE flight_years (
+CREATE TABLE @extschema@.flight_years (
     year          integer PRIMARY KEY,
     loaded_at     timestamptz,
     refreshed_at  timestamptz
 );
 
 -- Malformed rows the loader could not load, kept with where they came from.
-CREATE TABLE flight_rejects (
+CREATE TABLE @extschema@.flight_rejects (
     source_file  text        NOT NULL,
     line         bigint      NOT NULL,   -- 1-based line number in the (decompressed) file
     reason       text        NOT NULL,

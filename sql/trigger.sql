@@ -6,7 +6,7 @@
 -- the rule of SummaryRow::modelled (crates/summary/src/rows.rs). Names are
 -- qualified and the search_path pinned, so a caller's search_path cannot
 -- redirect it.
-CREATE FUNCTION airport_daily_summary_mark_anomaly() RETURNS trigger
+CREATE FUNCTION @extschema@.airport_daily_summary_mark_anomaly() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -33,5 +33,5 @@ END
 $$;
 
 CREATE TRIGGER mark_anomaly
-    BEFORE INSERT ON airport_daily_summary
-    FOR EACH ROW EXECUTE FUNCTION airport_daily_summary_mark_anomaly();
+    BEFORE INSERT ON @extschema@.airport_daily_summary
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.airport_daily_summary_mark_anomaly();

@@ -1,11 +1,11 @@
 -- airport_models rows ($1 a JSON array of them, keys named as the
 -- columns; fitted_at is set here). A row whose values would not change is
 -- not rewritten, so fitted_at says when the model last changed.
-INSERT INTO airport_models AS m (origin_airport, year, p, d, q, param_names, params, sigma2,
+INSERT INTO @extschema@.airport_models AS m (origin_airport, year, p, d, q, param_names, params, sigma2,
     loglike, aic, points, grid_searched, converged, level, lower_clip, upper_clip, skip_reason)
 SELECT origin_airport, year, p, d, q, param_names, params, sigma2,
        loglike, aic, points, grid_searched, converged, level, lower_clip, upper_clip, skip_reason
-FROM json_populate_recordset(NULL::airport_models, $1::text::json)
+FROM json_populate_recordset(NULL::@extschema@.airport_models, $1::text::json)
 ON CONFLICT (origin_airport, year) DO UPDATE SET
     p = EXCLUDED.p, d = EXCLUDED.d, q = EXCLUDED.q, param_names = EXCLUDED.param_names,
     params = EXCLUDED.params, sigma2 = EXCLUDED.sigma2, loglike = EXCLUDED.loglike,

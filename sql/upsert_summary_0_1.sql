@@ -2,14 +2,14 @@
 -- 0.1.0's refresh_year runs when this library serves a database whose
 -- extension is not yet updated (ALTER EXTENSION airline_anomalies UPDATE).
 WITH new AS (
-    SELECT * FROM json_populate_recordset(NULL::airport_daily_summary, $2::text::json)
+    SELECT * FROM json_populate_recordset(NULL::@extschema@.airport_daily_summary, $2::text::json)
 ), gone AS (
-    DELETE FROM airport_daily_summary s
+    DELETE FROM @extschema@.airport_daily_summary s
     WHERE s.date >= make_date($1::int, 1, 1) AND s.date < make_date($1::int + 1, 1, 1)
       AND ($3::text[] IS NULL OR s.origin_airport = ANY ($3::text[]))
       AND NOT EXISTS (SELECT 1 FROM new n WHERE n.date = s.date AND n.origin_airport = s.origin_airport)
 )
-INSERT INTO airport_daily_summary AS s SELECT * FROM new
+INSERT INTO @extschema@.airport_daily_summary AS s SELECT * FROM new
 ON CONFLICT (date, origin_airport) DO UPDATE SET
     average_dep_delay = EXCLUDED.average_dep_delay,
     flights = EXCLUDED.flights,

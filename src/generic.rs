@@ -59,7 +59,7 @@ impl ModelJson {
 /// Fits ARIMA(p, d, q) by exact maximum likelihood (statsmodels' model
 /// and estimates) and returns the model as jsonb.
 #[pg_extern(immutable, parallel_safe)]
-#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[search_path(pg_catalog, pg_temp)]
 fn arima_fit(series: Array<'_, f64>, p: default!(i32, 5), d: default!(i32, 1), q: default!(i32, 1)) -> JsonB {
     let order = order(p, d, q);
     let y = input::series(&series);
@@ -81,7 +81,7 @@ fn arima_fit(series: Array<'_, f64>, p: default!(i32, 5), d: default!(i32, 1), q
 /// Forecasts `horizon` steps past the end of a model from `arima_fit`,
 /// with the two-sided interval at `level`.
 #[pg_extern(immutable, parallel_safe)]
-#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[search_path(pg_catalog, pg_temp)]
 fn arima_forecast(
     model: JsonB,
     horizon: i32,
@@ -107,7 +107,7 @@ fn arima_forecast(
 /// The anomaly rule on any series: in-sample prediction, band at `level`
 /// clipped at its 1st/99th percentiles, flag outside.
 #[pg_extern(immutable, parallel_safe)]
-#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[search_path(pg_catalog, pg_temp)]
 fn arima_detect(
     series: Array<'_, f64>,
     p: default!(i32, 5),

@@ -20,6 +20,12 @@ extension_sql_file!("../sql/trigger.sql", name = "trigger", requires = ["schema"
 extension_sql_file!("../sql/pending.sql", name = "pending", requires = ["schema", refresh]);
 extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
 
+/// Registers the settings when Postgres loads the library.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    worker::define_settings();
+}
+
 #[cfg(any(test, feature = "pg_test"))]
 mod pg_tests;
 

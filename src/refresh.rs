@@ -12,7 +12,7 @@ use summary::{sql, DailySeries, ModelRow, Outcome, StoredModel, SummaryRow, Year
 
 use crate::error::{self, raise, INVALID_PARAMETER};
 use crate::input::detect_options;
-use crate::series::{daily, tables_before_0_3, year_has_flights};
+use crate::series::Tables;
 use crate::worker;
 
 fn detect_all(series: &[DailySeries], opts: &DetectOptions) -> Vec<Result<Detection, ArimaError>> {
@@ -53,7 +53,7 @@ fn tuple(r: SummaryRow) -> SummaryTuple {
 /// An unknown airport or year gives no rows and a NOTICE.
 #[allow(clippy::type_complexity)] // pgrx needs the named columns spelled out here
 #[pg_extern]
-#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[search_path(pg_catalog, pg_temp)]
 fn arima_anomalies(
     origin: &str,
     year: i32,
@@ -76,7 +76,7 @@ fn arima_anomalies(
     ),
 > {
     let opts = detect_options(p, d, q, level, grid_search);
-    let series = daily(year, Some(origin), None);
+    let series = Tables::find().daily(year, Some(origin), None);
     let Some(day) = series.first() else {
         notice!("no flights with a departure delay from {origin} in {year}");
         return TableIterator::new(Vec::new());
@@ -104,7 +104,7 @@ type RefreshRow = (i32, i32, i32, i64, i64, f64);
 /// without its own; unmarked without either); nothing is refitted or
 /// removed, and `airports_skipped` counts the airports left unmarked.
 #[pg_extern(name = "refresh_year")]
-#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::too_many_arguments)] // the SQL signature, with its defaults
 fn refresh(
     year: i32,
@@ -126,13 +126,16 @@ fn refresh(
     ),
 > {
     let opts = detect_options(p, d, q, level, grid_search);
-    require_flights(year);
+    let tables = Tables::find();
+    lock_year(year);
+    require_flights(&tables, year);
     let row = if refit {
-        refit_year(year, &opts, upsert_summary())
+        refit_year(&tables, year, &opts, upsert_summary(&tables))
     } else {
-        update_year(year)
+        update_year(&tables, year)
     };
-    Spi::run_with_args(sql::MARK_REFRESHED, &[year.into()]).unwrap_or_else(|e| error::spi("writing flight_years", e));
+    Spi::run_with_args(&tables.sql(sql::MARK_REFRESHED), &[year.into()])
+        .unwrap_or_else(|e| error::spi("writing flight_years", e));
     TableIterator::once(row)
 }
 
@@ -150,8 +153,10 @@ fn refresh_year(
     grid_search: bool,
 ) -> TableIterator<'static, (i32, i32, i32, i64, i64, f64)> {
     let opts = detect_options(p, d, q, level, grid_search);
-    require_flights(year);
-    TableIterator::once(refit_year(year, &opts, UPSERT_SUMMARY_0_1))
+    let tables = Tables::find();
+    lock_year(year);
+    require_flights(&tables, year);
+    TableIterator::once(refit_year(&tables, year, &opts, UPSERT_SUMMARY_0_1))
 }
 
 /// The summary upsert of 0.1.0's table.
@@ -162,17 +167,30 @@ const UPSERT_SUMMARY_0_2: &str = include_str!("../sql/upsert_summary_0_2.sql");
 
 /// The summary upsert for this database's table: 0.2.0's until the
 /// extension is updated (0.1.0's has an entry point of its own).
-fn upsert_summary() -> &'static str {
-    if tables_before_0_3() {
+fn upsert_summary(tables: &Tables) -> &'static str {
+    if tables.before_0_3 {
         UPSERT_SUMMARY_0_2
     } else {
         sql::UPSERT_SUMMARY
     }
 }
 
+/// Waits until no load of `year` is committing: a load holds this lock in
+/// its swap transaction (loader/src/load.rs, the same key), so a refresh
+/// reads a year whole, and its `refreshed_at` (taken after the lock) follows
+/// the `loaded_at` of every load it saw. Years are locked one at a time, in
+/// ascending order by `refresh_pending` and by the loader, so no cycle forms.
+fn lock_year(year: i32) {
+    Spi::run_with_args(
+        "SELECT pg_advisory_xact_lock(hashtext('airline_anomalies.load'), $1)",
+        &[year.into()],
+    )
+    .unwrap_or_else(|e| error::spi("waiting for a load of the year", e));
+}
+
 /// Refuses a year without flights.
-fn require_flights(year: i32) {
-    if !year_has_flights(year) {
+fn require_flights(tables: &Tables, year: i32) {
+    if !tables.year_has_flights(year) {
         raise(
             INVALID_PARAMETER,
             format!("no flights dated {year}"),
@@ -182,12 +200,12 @@ fn require_flights(year: i32) {
 }
 
 /// Fits every airport of the year and writes all its rows with `upsert`.
-fn refit_year(year: i32, opts: &DetectOptions, upsert: &str) -> RefreshRow {
+fn refit_year(tables: &Tables, year: i32, opts: &DetectOptions, upsert: &str) -> RefreshRow {
     let start = Instant::now();
-    let series = daily(year, None, None);
+    let series = tables.daily(year, None, None);
     let results = detect_all(&series, opts);
     let outcome = Outcome::new(&series, &results, opts);
-    write(year, &outcome, upsert);
+    write(tables, year, &outcome, upsert);
     let fitted = outcome.fitted() as i32;
     (
         year,
@@ -206,11 +224,16 @@ fn json_of<T: serde::de::DeserializeOwned>(statement: &str, args: &[DatumWithOid
 }
 
 /// A year's summarised means and stored models (every airport).
-fn year_state(year: i32) -> (YearMeans, Vec<ModelRow>) {
+fn year_state(tables: &Tables, year: i32) -> (YearMeans, Vec<ModelRow>) {
     let every_airport: Vec<String> = Vec::new();
-    let means = json_of(sql::YEAR_MEANS, &[year.into()], "reading airport_daily_summary").unwrap_or_default();
+    let means = json_of(
+        &tables.sql(sql::YEAR_MEANS),
+        &[year.into()],
+        "reading airport_daily_summary",
+    )
+    .unwrap_or_default();
     let models = json_of(
-        sql::YEAR_MODELS,
+        &tables.sql(sql::YEAR_MODELS),
         &[year.into(), every_airport.into()],
         "reading airport_models",
     )
@@ -220,10 +243,10 @@ fn year_state(year: i32) -> (YearMeans, Vec<ModelRow>) {
 
 /// Writes the days after the year's last summarised day, marked online;
 /// no refit, nothing else rewritten.
-fn update_year(year: i32) -> RefreshRow {
+fn update_year(tables: &Tables, year: i32) -> RefreshRow {
     let start = Instant::now();
-    let (means, models) = year_state(year);
-    let new = daily(year, None, means.last.map(pg_date));
+    let (means, models) = year_state(tables, year);
+    let new = tables.daily(year, None, means.last.map(pg_date));
     // The previous year is read only when an airport lacks this year's model.
     let fitted = |origin: &str| {
         models
@@ -233,12 +256,12 @@ fn update_year(year: i32) -> RefreshRow {
     let (previous, previous_models) = if new.iter().all(|s| fitted(&s.origin)) {
         (YearMeans::default(), Vec::new())
     } else {
-        year_state(year - 1)
+        year_state(tables, year - 1)
     };
     let update = worker::run(|_| summary::online_update(&new, &means, &models, &previous, &previous_models));
     let no_removal: Vec<String> = Vec::new();
     Spi::run_with_args(
-        upsert_summary(),
+        &tables.sql(upsert_summary(tables)),
         &[year.into(), update.rows_json().into(), no_removal.into()],
     )
     .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
@@ -255,17 +278,20 @@ fn update_year(year: i32) -> RefreshRow {
 
 /// The year's model rows, then its summary rows (so the insert trigger
 /// never sees a stale model), with the statements the loader shares.
-fn write(year: i32, outcome: &Outcome, upsert: &str) {
-    Spi::run_with_args(sql::UPSERT_MODEL, &[outcome.models_json().into()])
+fn write(tables: &Tables, year: i32, outcome: &Outcome, upsert: &str) {
+    Spi::run_with_args(&tables.sql(sql::UPSERT_MODEL), &[outcome.models_json().into()])
         .unwrap_or_else(|e| error::spi("writing airport_models", e));
     let every_airport: Option<Vec<String>> = None;
-    Spi::run_with_args(upsert, &[year.into(), outcome.days_json().into(), every_airport.into()])
-        .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
+    Spi::run_with_args(
+        &tables.sql(upsert),
+        &[year.into(), outcome.days_json().into(), every_airport.into()],
+    )
+    .unwrap_or_else(|e| error::spi("writing airport_daily_summary", e));
 }
 
 /// The stored model of `origin`'s year, if one was fitted.
-fn stored_model(origin: &str, year: i32) -> Option<StoredModel> {
-    let json = Spi::get_one_with_args::<String>(sql::STORED_MODEL, &[origin.into(), year.into()])
+fn stored_model(tables: &Tables, origin: &str, year: i32) -> Option<StoredModel> {
+    let json = Spi::get_one_with_args::<String>(&tables.sql(sql::STORED_MODEL), &[origin.into(), year.into()])
         .unwrap_or_else(|e| error::spi("reading airport_models", e))?;
     let row: ModelRow = serde_json::from_str(&json).unwrap_or_else(|e| error::internal("reading airport_models", &e));
     row.stored_model().unwrap_or_else(|why| {
@@ -281,7 +307,7 @@ fn stored_model(origin: &str, year: i32) -> Option<StoredModel> {
 /// model's level, clipped at the clip levels stored with the model. No row
 /// when there is no fitted model or no earlier day to run it on.
 #[pg_extern(name = "arima_next_day")]
-#[search_path(pg_catalog, @extschema@, pg_temp)]
+#[search_path(pg_catalog, pg_temp)]
 fn next_day(
     origin: &str,
     day: Date,
@@ -308,14 +334,17 @@ fn arima_next_day(origin: &str, day: Date) -> TableIterator<'static, (f64, f64, 
 /// year has a stored model and earlier days.
 fn next_day_band(origin: &str, day: Date) -> Option<(f64, f64, f64, f64)> {
     let year = day.year();
-    let model = stored_model(origin, year)?;
+    let tables = Tables::find();
+    let model = stored_model(&tables, origin, year)?;
     let history: Vec<f64> = Spi::connect(|client| {
         client
             .select(
-                "SELECT average_dep_delay FROM airport_daily_summary
+                &tables.sql(
+                    "SELECT average_dep_delay FROM @extschema@.airport_daily_summary
                  WHERE origin_airport = $1 AND date >= make_date($2, 1, 1) AND date < $3
                    AND average_dep_delay IS NOT NULL
                  ORDER BY date",
+                ),
                 None,
                 &[origin.into(), year.into(), day.into()],
             )?

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use arima::Cancel;
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::{pg_sys, PgSqlErrorCode};
 
 use crate::error::raise;
@@ -27,10 +28,31 @@ fn block_signals() {
     }
 }
 
+/// `airline_anomalies.max_threads`: the worker threads one backend may use,
+/// so one caller's grid search cannot take every core of the host. Only a
+/// superuser sets it (`ALTER ROLE ... SET`, `ALTER DATABASE ... SET`,
+/// postgresql.conf); a backend reads it once, when it first needs workers.
+static MAX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(2);
+
+/// Registers the extension's settings (at library load).
+pub(crate) fn define_settings() {
+    GucRegistry::define_int_guc(
+        c"airline_anomalies.max_threads",
+        c"Worker threads one backend may use to fit models.",
+        c"Read once per backend, when it first fits; a superuser may set it per role or database.",
+        &MAX_THREADS,
+        1,
+        256,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
 fn pool() -> &'static rayon::ThreadPool {
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
+            .num_threads(MAX_THREADS.get().max(1) as usize)
             .thread_name(|i| format!("airline_anomalies-{i}"))
             .start_handler(|_| block_signals())
             .build()
@@ -54,10 +76,11 @@ fn cancel_requested() -> bool {
 /// Postgres' cancel/timeout ERROR if the query was cancelled meanwhile.
 pub(crate) fn run<T: Send>(work: impl FnOnce(&Cancel) -> T + Send) -> T {
     let cancel = Cancel::default();
+    let pool = pool(); // on the backend thread: it reads a setting
     let result = std::thread::scope(|s| {
         let handle = s.spawn(|| {
             block_signals();
-            pool().install(|| work(&cancel))
+            pool.install(|| work(&cancel))
         });
         while !handle.is_finished() {
             if !cancel.is_cancelled() && cancel_requested() {

@@ -14,7 +14,7 @@ test_cluster "$DIR" "$PORT"
 export PGOPTIONS= # the expected output shows the functions' NOTICEs
 [ "$(id -u)" = 0 ] && chown postgres "$DIR"
 sql -c "CREATE DATABASE airline_anomalies_regress"
-tests=(setup functions explain errors)
+tests=(setup functions explain errors bad_values)
 rc=0
 as_pg "$PGBIN/../lib/pgxs/src/test/regress/pg_regress" --use-existing --host=127.0.0.1 --port="$PORT" \
     --user=postgres --bindir="$PGBIN" --dbname=airline_anomalies_regress \
