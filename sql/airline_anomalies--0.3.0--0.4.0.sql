@@ -24,6 +24,7 @@ SET search_path = pg_catalog, pg_temp;
 DO $$
 DECLARE
     foreign_objects text;
+    how_many bigint;
 BEGIN
     WITH ext AS (
         SELECT e.oid, e.extnamespace FROM pg_catalog.pg_extension e WHERE e.extname = 'airline_anomalies'
@@ -59,13 +60,16 @@ BEGIN
         WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_type t
                       WHERE t.oid IN (c.castsource, c.casttarget) AND t.typnamespace = ext.extnamespace)
     )
-    SELECT pg_catalog.string_agg(pg_catalog.pg_describe_object(c.classid, c.objid, 0), ', ' ORDER BY 1)
-    INTO foreign_objects
-    FROM candidates c
-    WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.classid = c.classid AND m.objid = c.objid)
-      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = c.owner AND r.rolsuper);
-    IF foreign_objects IS NOT NULL THEN
-        RAISE EXCEPTION 'schema @extschema@ holds objects the extension did not make: %', foreign_objects
+    SELECT pg_catalog.string_agg(f.object, ', ' ORDER BY f.object) FILTER (WHERE f.i <= 10), pg_catalog.count(*)
+    INTO foreign_objects, how_many
+    FROM (SELECT o.object, pg_catalog.row_number() OVER (ORDER BY o.object) AS i
+          FROM (SELECT pg_catalog.pg_describe_object(c.classid, c.objid, 0) AS object
+                FROM candidates c
+                WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.classid = c.classid AND m.objid = c.objid)
+                  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = c.owner AND r.rolsuper)) o) f;
+    IF how_many > 0 THEN
+        RAISE EXCEPTION 'schema @extschema@ holds % objects the extension did not make: %', how_many,
+            foreign_objects || CASE WHEN how_many > 10 THEN ', ...' ELSE '' END
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   DETAIL = 'Until 0.4.0, airline_writer could create objects there, and one named like a function the extension calls could run as whoever calls it.',
                   HINT = 'Read and drop them (or move them to another schema), then run ALTER EXTENSION airline_anomalies UPDATE again.';

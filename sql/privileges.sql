@@ -29,7 +29,7 @@ BEGIN
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       DETAIL = pg_catalog.format('superuser %s, createrole %s, createdb %s, replication %s, bypassrls %s, login %s, member of %s',
                                                  r.rolsuper, r.rolcreaterole, r.rolcreatedb, r.rolreplication, r.rolbypassrls,
-                                                 r.rolcanlogin, pg_catalog.coalesce(r.member_of, 'nothing else')),
+                                                 r.rolcanlogin, coalesce(r.member_of, 'nothing else')),
                       HINT = 'Drop the role, or make it NOLOGIN with no attributes and memberships, then create the extension again; members log in through roles of their own (sql/loader_role.sql).';
         END IF;
     END LOOP;

@@ -12,7 +12,7 @@ use summary::{sql, DailySeries, ModelRow, Outcome, StoredModel, SummaryRow, Year
 
 use crate::error::{self, raise, INVALID_PARAMETER};
 use crate::input::detect_options;
-use crate::series::Tables;
+use crate::series::{pinned_search_path, Tables};
 use crate::worker;
 
 fn detect_all(series: &[DailySeries], opts: &DetectOptions) -> Vec<Result<Detection, ArimaError>> {
@@ -76,7 +76,7 @@ fn arima_anomalies(
     ),
 > {
     let opts = detect_options(p, d, q, level, grid_search);
-    let series = Tables::find().daily(year, Some(origin), None);
+    let series = pinned_search_path(|| Tables::find().daily(year, Some(origin), None));
     let Some(day) = series.first() else {
         notice!("no flights with a departure delay from {origin} in {year}");
         return TableIterator::new(Vec::new());
@@ -126,17 +126,19 @@ fn refresh(
     ),
 > {
     let opts = detect_options(p, d, q, level, grid_search);
-    let tables = Tables::find();
-    lock_year(year);
-    require_flights(&tables, year);
-    let row = if refit {
-        refit_year(&tables, year, &opts, upsert_summary(&tables))
-    } else {
-        update_year(&tables, year)
-    };
-    Spi::run_with_args(&tables.sql(sql::MARK_REFRESHED), &[year.into()])
-        .unwrap_or_else(|e| error::spi("writing flight_years", e));
-    TableIterator::once(row)
+    TableIterator::once(pinned_search_path(|| {
+        let tables = Tables::find();
+        lock_year(year);
+        require_flights(&tables, year);
+        let row = if refit {
+            refit_year(&tables, year, &opts, upsert_summary(&tables))
+        } else {
+            update_year(&tables, year)
+        };
+        Spi::run_with_args(&tables.sql(sql::MARK_REFRESHED), &[year.into()])
+            .unwrap_or_else(|e| error::spi("writing flight_years", e));
+        row
+    }))
 }
 
 /// 0.1.0's `refresh_year` (no `refit`): kept in the library, not in the
@@ -153,10 +155,12 @@ fn refresh_year(
     grid_search: bool,
 ) -> TableIterator<'static, (i32, i32, i32, i64, i64, f64)> {
     let opts = detect_options(p, d, q, level, grid_search);
-    let tables = Tables::find();
-    lock_year(year);
-    require_flights(&tables, year);
-    TableIterator::once(refit_year(&tables, year, &opts, UPSERT_SUMMARY_0_1))
+    TableIterator::once(pinned_search_path(|| {
+        let tables = Tables::find();
+        lock_year(year);
+        require_flights(&tables, year);
+        refit_year(&tables, year, &opts, UPSERT_SUMMARY_0_1)
+    }))
 }
 
 /// The summary upsert of 0.1.0's table.
@@ -333,6 +337,10 @@ fn arima_next_day(origin: &str, day: Date) -> TableIterator<'static, (f64, f64, 
 /// The prediction, band and standard deviation of `origin`'s `day`, if its
 /// year has a stored model and earlier days.
 fn next_day_band(origin: &str, day: Date) -> Option<(f64, f64, f64, f64)> {
+    pinned_search_path(|| next_day_band_pinned(origin, day))
+}
+
+fn next_day_band_pinned(origin: &str, day: Date) -> Option<(f64, f64, f64, f64)> {
     let year = day.year();
     let tables = Tables::find();
     let model = stored_model(&tables, origin, year)?;

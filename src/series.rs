@@ -3,6 +3,7 @@
 //! shares (`sql/daily.sql`).
 
 use pgrx::datum::Date;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use summary::{sql, DailySeries};
 
@@ -11,6 +12,33 @@ use crate::error;
 /// The daily query of a database whose tables are older than 0.3.0's (no
 /// cause columns in `flights`).
 const DAILY_0_2: &str = include_str!("../sql/daily_0_2.sql");
+
+/// Runs `call` under `search_path = pg_catalog, pg_temp`, restored when it
+/// returns (an ERROR's abort restores it too), as a function's SET clause
+/// does. 0.4.0's definitions pin it already; those of 0.1.0 to 0.3.0, which
+/// this library serves until `ALTER EXTENSION ... UPDATE`, put the
+/// extension's schema on it, where a writer could create objects until 0.4.0.
+pub(crate) fn pinned_search_path<T>(call: impl FnOnce() -> T) -> T {
+    // SAFETY: the backend thread; the same calls fmgr makes for a SET clause.
+    let level = unsafe {
+        let level = pg_sys::NewGUCNestLevel();
+        pg_sys::set_config_option(
+            c"search_path".as_ptr(),
+            c"pg_catalog, pg_temp".as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_SAVE,
+            true,
+            0,
+            false,
+        );
+        level
+    };
+    let out = call();
+    // SAFETY: pops the level pushed above, on the same thread.
+    unsafe { pg_sys::AtEOXact_GUC(true, level) };
+    out
+}
 
 /// The extension's tables as this call finds them. Every statement names
 /// them in `schema` and runs under `search_path = pg_catalog, pg_temp`, so
