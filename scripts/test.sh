@@ -48,7 +48,10 @@ bash tests/regress.sh
 step "the database's citizen: idempotence, pg_dump, roles, hostile search_path, cancel, DROP EXTENSION"
 bash tests/database.sh
 
-step "upgrade: 0.1.0 -> 0.2.0 keeps every row and equals a fresh install"
+step "hostile roles: look-alikes planted by a writer and a reader never run, whoever calls us"
+bash tests/hostile.sh
+
+step "upgrade: 0.1.0, 0.2.0 and 0.3.0 -> 0.4.0 keep every row and equal a fresh install"
 bash tests/upgrade.sh
 
 step "README.md's SQL examples run and show their real output"
@@ -65,6 +68,9 @@ bash tests/loader.sh
 
 step "loader TLS: every sslmode against a TLS-only cluster and a throw-away CA"
 bash tests/tls.sh
+
+step "deployment: the db image's init scripts with TLS, verify-full clients, the host's boot script across a reboot, no password in any argument"
+bash tests/deploy.sh
 
 step "PostgreSQL 17 (a trixie root): #[pg_test]s, pg_regress, the database's citizen, the init script under pg_cron, the loader"
 bash tests/pg17.sh

@@ -14,6 +14,7 @@
 #   7. a day newly flagged online (the insert trigger, refresh_year with
 #      refit => false) is NOTIFYed on airline_anomalies to a LISTENing
 #      reader, with its JSON payload; a refit says nothing.
+#   8. a load committing while refresh_year runs is waited for, not skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/pg.sh
@@ -62,7 +63,7 @@ declare -A probes=(
     ['`airport_daily_summary`, `airport_models`, `airport_daily_dashboard`: SELECT']="SELECT count(*) FROM airport_daily_summary;SELECT count(*) FROM airport_models;SELECT count(*) FROM airport_daily_dashboard"
     ['`airport_daily_summary`, `airport_models`: INSERT, UPDATE, DELETE']="UPDATE airport_daily_summary SET flights = flights WHERE origin_airport = 'JFK';DELETE FROM airport_models WHERE year = 1900;INSERT INTO airport_models (origin_airport, year, points, grid_searched, level) VALUES ('ZZZ', 1900, 0, false, 0.8)"
     ['`flights`: SELECT']="SELECT count(*) FROM flights WHERE origin = 'JFK'"
-    ['`flights`: load (a new partition, a year swapped in)']="SELECT flights_partition(2099);CREATE TABLE flights_load_2098 (LIKE flights INCLUDING DEFAULTS);LOCK TABLE flights IN ACCESS EXCLUSIVE MODE;ALTER TABLE flights DETACH PARTITION flights_y2013"
+    ['`flights`: load (a new partition, a year swapped in)']="SELECT flights_partition(2099);CREATE TABLE airline_partitions.flights_load_2098 (LIKE flights INCLUDING DEFAULTS);LOCK TABLE flights IN ACCESS EXCLUSIVE MODE;ALTER TABLE flights DETACH PARTITION airline_partitions.flights_y2013"
     ['`flight_rejects`: SELECT, INSERT, DELETE']="SELECT count(*) FROM flight_rejects;DELETE FROM flight_rejects WHERE line = 7"
     ['`arima_anomalies`']="SELECT count(*) FROM arima_anomalies('JFK', 2013)"
     ['`arima_fit`, `arima_forecast`, `arima_detect`']="SELECT count(*) FROM arima_forecast(arima_fit(ARRAY[1,3,2,5,4,6,5,8,7,9]::float8[], 1, 0, 0), 3);SELECT count(*) FROM arima_detect(ARRAY[1,3,2,5,4,6,5,8,7,9]::float8[], 1, 0, 0)"
@@ -148,12 +149,12 @@ sql -c "SET search_path = evil, pg_catalog, public" \
     || fail "the hostile schema was used: $(sql -c "SELECT string_agg(what, ',') FROM evil.calls")"
 [ "$(sql -c "SELECT dep_delay_pred IS NOT NULL FROM airport_daily_summary WHERE origin_airport = 'EWR' AND date = '2013-12-31'")" = t ] \
     || fail "the trigger did not mark the day under a hostile search_path"
-[ "$(sql -c "SELECT to_regclass('public.flights_y2014') IS NOT NULL")" = t ] || fail "flights_partition(2014) under a hostile search_path"
+[ "$(sql -c "SELECT to_regclass('airline_partitions.flights_y2014') IS NOT NULL")" = t ] || fail "flights_partition(2014) under a hostile search_path"
 [ "$(sql -c "SELECT dep_delay_anomaly AND dep_delay_source = 'online' FROM airport_daily_summary WHERE origin_airport = 'EWR' AND date = '2013-12-30'")" = t ] \
     || fail "the trigger did not flag the day under a hostile search_path (so the NOTIFY trigger was not reached)"
 [ "$(sql -c "SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
               JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'airline_anomalies'
-              WHERE NOT coalesce(p.proconfig::text LIKE '%search_path=pg_catalog%', false)")" = 0 ] || fail "a function does not pin its search_path"
+              WHERE NOT coalesce(p.proconfig::text LIKE '%\"search_path=pg_catalog, pg_temp\"%', false)")" = 0 ] || fail "a function does not pin its search_path"
 pass "a hostile schema first in search_path changes nothing; every function pins its search_path"
 
 # 7. NOTIFY: a reader LISTENs while a writer flags two days online (one by
@@ -187,6 +188,34 @@ assert lga["sentence"] == "weather 83 % of delay minutes; none of 40 flights can
 assert all(set(p) >= {"airport", "date", "observed", "predicted", "band", "residual", "sentence"} for p in payloads)
 PY
 pass "NOTIFY airline_anomalies: a LISTENing reader gets each day newly flagged online, with its payload; a refit is silent"
+
+# 8. A load that commits while a refresh runs is never skipped: a load holds
+#    its years' lock until it commits and records loaded_at after taking it;
+#    refresh_year waits for the lock, so it sees the load's rows and its
+#    refreshed_at comes after loaded_at (refresh_pending has nothing left).
+PGUSER=t_writer psql -X -qAt -v ON_ERROR_STOP=1 >"$DIR/race.out" 2>&1 <<'SQL' &
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('airline_anomalies.load'), 2013);
+INSERT INTO flights (fl_date, op_carrier, origin, dest, dep_delay, source_file)
+SELECT '2013-12-31', 'B6', 'ZZZ', 'BOS', 30 + i, 'race-test' FROM generate_series(1, 40) i;
+INSERT INTO flight_years (year, loaded_at) VALUES (2013, clock_timestamp())
+ON CONFLICT (year) DO UPDATE SET loaded_at = EXCLUDED.loaded_at;
+SELECT pg_sleep(2);
+COMMIT;
+SQL
+load=$!
+for _ in $(seq 100); do
+    [ "$(sql -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+    sleep 0.02
+done
+PGUSER=t_writer sql -c "SELECT count(*) FROM refresh_year(2013)" >/dev/null
+wait $load || fail "the simulated load failed: $(cat "$DIR/race.out")"
+[ "$(sql -c "SELECT count(*) FROM airport_daily_summary WHERE origin_airport = 'ZZZ'")" = 1 ] \
+    || fail "refresh_year did not wait for the load committing meanwhile: its rows are not summarised"
+[ "$(PGUSER=t_writer sql -c "SELECT count(*) FROM refresh_pending() WHERE year = 2013")" = 0 ] \
+    || fail "refresh_pending refreshed 2013 again: refreshed_at does not follow the load's loaded_at"
+sql -c "DELETE FROM flights WHERE source_file = 'race-test'" -c "DELETE FROM airport_daily_summary WHERE origin_airport = 'ZZZ'"
+pass "a load committing during refresh_year: the refresh waits for it, sees its rows, and is recorded after it"
 
 # 5. Cancel: each long call is stopped within 100 ms of its statement_timeout
 #    and of a pg_cancel_backend. The server measures the cancel from its side.

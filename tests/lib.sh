@@ -25,20 +25,22 @@ expect_error() {
     grep -qF -- "$msg" <<<"$out" || fail "expected '$msg' from: $*; got: $out"
 }
 
-# digest [DB]: one md5 per table of the extension's schema and its
-# partitions (name, row count, md5 of the rows in a fixed order), sorted.
+# digest [DB]: one md5 per table of the extension's schema (public) and its
+# partitions, wherever they are (name, row count, md5 of the rows in a fixed
+# order), sorted.
 digest() {
     sql -d "${1:-$PGDATABASE}" <<'SQL'
 DO $$
 DECLARE
-    t regclass;
+    t record;
     line text;
 BEGIN
     CREATE TEMP TABLE digests (line text);
-    FOR t IN SELECT c.oid::regclass FROM pg_class c
-             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY c.relname
+    FOR t IN SELECT c.oid::regclass AS rel, c.relname FROM pg_class c
+             WHERE c.relnamespace IN ('public'::regnamespace, to_regnamespace('airline_partitions')) AND c.relkind = 'r'
+             ORDER BY c.relname
     LOOP
-        EXECUTE format('SELECT %L || '' '' || count(*) || '' '' || coalesce(md5(string_agg(x::text, '','' ORDER BY x::text)), '''') FROM %s x', t, t)
+        EXECUTE format('SELECT %L || '' '' || count(*) || '' '' || coalesce(md5(string_agg(x::text, '','' ORDER BY x::text)), '''') FROM %s x', t.relname, t.rel)
             INTO line;
         INSERT INTO digests VALUES (line);
     END LOOP;
