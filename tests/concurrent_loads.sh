@@ -27,7 +27,9 @@ source tests/lib.sh
 ROOT=$PWD/target/concurrent-loads-test
 ROUNDS=${ROUNDS:-20}
 test_cluster "$ROOT" "${CONCURRENT_PG_PORT:-25353}"
-LOADER=$PWD/target/release/loader
+LOADER=${LOADER:-$PWD/target/release/loader}
+# PARTS picks parts (e.g. PARTS="1 3"), all by default.
+part() { [[ " ${PARTS:-1 2 3 4} " == *" $1 "* ]]; }
 mkdir -p "$ROOT/files"
 if [ "${CONCURRENT_PLAIN:-0}" = 1 ]; then
     "$LOADER" schema --json >/dev/null
@@ -44,11 +46,13 @@ load() { PGUSER=$AS "$LOADER" load "$@"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 
 # 4a. The role's timeouts (sql/loader_role.sql).
+if part 4; then
 settings=$(sql -c "SELECT array_to_string(setconfig, ' ') FROM pg_db_role_setting WHERE setrole = 'airline_loader'::regrole AND setdatabase = 0")
 for s in lock_timeout=10min statement_timeout=1h idle_in_transaction_session_timeout=10min; do
     grep -qw -- "$s" <<<"$settings" || fail "airline_loader has no $s: $settings"
 done
 pass "the loader role has a lock_timeout, a statement_timeout and an idle-in-transaction timeout"
+fi
 
 # 1. Opposite orders. Each file's strays are one row on each of three days,
 # so they cover no day (a day is covered from 1 % of the file's rows per day).
@@ -82,7 +86,7 @@ rows() {
 # merged into B's year, or B's strays of 2015 into A's.
 a_last="2015 $na 0, 2016 3 $nb"
 b_last="2015 $na 3, 2016 0 $nb"
-for round in $(seq "$ROUNDS"); do
+part 1 && for round in $(seq "$ROUNDS"); do
     ra=0 rb=0
     timeout 120 env PGUSER=$AS "$LOADER" load "$A" --json >"$ROOT/a.json" 2>"$ROOT/a.err" & pa=$!
     timeout 120 env PGUSER=$AS "$LOADER" load "$B" --json >"$ROOT/b.json" 2>"$ROOT/b.err" & pb=$!
@@ -101,10 +105,11 @@ for round in $(seq "$ROUNDS"); do
     fi
     [ "$(sql -c "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'flights_load_%'")" = 0 ] || fail "round $round: staging tables left"
 done
-pass "$ROUNDS rounds of two loads with the same two years in opposite order: both finish, the data is one order's result"
+part 1 && pass "$ROUNDS rounds of two loads with the same two years in opposite order: both finish, the data is one order's result"
 
 # 2. Connections: 25 years in one file, as a role allowed two connections
 # (its own database and plain schema).
+if part 2; then
 sql -c "CREATE ROLE two_connections LOGIN CONNECTION LIMIT 2" -c "CREATE DATABASE two OWNER two_connections"
 PGUSER=two_connections PGDATABASE=two "$LOADER" schema --json >/dev/null
 python3 - "$ROOT/files/25-years.csv" <<'PY'
@@ -118,10 +123,12 @@ out=$(PGUSER=two_connections PGDATABASE=two "$LOADER" load "$ROOT/files/25-years
 [ "$(json loaded <<<"$out")" = 700 ] || fail "25 years: $out"
 [ "$(PGDATABASE=two sql -c "SELECT count(*) || ' ' || count(DISTINCT tableoid) FROM flights")" = "700 25" ] || fail "25 years: rows"
 pass "a file of 25 years loads as a role allowed two connections"
+fi
 
 # 3. A load and a detect of one year at once. The load's final transaction
 # is held up (a lock on flight_rejects, its last write) until detect is
 # under way too; then both go on.
+if part 3; then
 python3 - "$ROOT/files" <<'PY'
 import datetime, random, sys
 random.seed(5)
@@ -146,7 +153,7 @@ load_waits() { [ "$(waiting)" = 1 ]; }
 until_ load_waits
 PGUSER=$AS "$LOADER" detect --year 2013 --json >"$ROOT/detect.json" 2>"$ROOT/detect.err" & pd=$!
 # detect waits too (for the year's lock, or for the load's flight_years row), or is done.
-detect_waits() { [ "$(waiting)" = 2 ] || ! kill -0 $pd 2>/dev/null; }
+detect_waits() { [ "$(waiting)" = 2 ] || ! kill -0 "$pd" 2>/dev/null; }
 until_ detect_waits
 sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'blocker'" >/dev/null
 wait $blocker 2>/dev/null || true
@@ -156,9 +163,11 @@ seen=$(sql -c "SELECT count(*) > 0 FROM airport_daily_summary WHERE date >= '201
 pending=$(sql -c "SELECT loaded_at > refreshed_at FROM flight_years WHERE year = 2013")
 { [ "$seen" = t ] || [ "$pending" = t ]; } || fail "detect missed the load's rows and the year is not pending (loaded_at before refreshed_at)"
 pass "a load and a detect of one year at once: detect reads the load's rows, or the year stays pending (seen: $seen, pending: $pending)"
+fi
 
 # 4b. A load waiting longer than lock_timeout for its year fails with the
 # reason, exit status 1, and changes nothing.
+if part 4; then
 before=$(rows)
 sql -c "ALTER ROLE $AS IN DATABASE postgres SET lock_timeout = '2s'" # above the role's own
 PGAPPNAME=blocker psql -X -q -c "BEGIN" -c "SELECT pg_advisory_xact_lock(hashtext('airline_anomalies.load'), 2016)" -c "SELECT pg_sleep(300)" >/dev/null 2>&1 & blocker=$!
@@ -172,4 +181,5 @@ sql -c "ALTER ROLE $AS IN DATABASE postgres RESET lock_timeout"
 [ "$(rows)" = "$before" ] || fail "a load that timed out changed flights: $(rows)"
 [ "$(sql -c "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'flights_load_%'")" = 0 ] || fail "staging tables left"
 pass "a load that cannot get its year's lock within lock_timeout fails with the reason and changes nothing"
+fi
 echo "concurrent loads: all passed"

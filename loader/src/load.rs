@@ -257,9 +257,10 @@ async fn partitions_schema(client: &Client, tables: &pg::Schema) -> Result<Strin
 }
 
 /// Drops the staging tables of runs that are gone (killed, or cut off
-/// from the server): those whose run's lock nobody holds. A table this
-/// role may not drop is left, with a warning.
-async fn drop_dead_runs(client: &Client, schema: &str) -> Result<()> {
+/// from the server): those whose run's lock nobody holds. (Not `own`'s:
+/// this session holds that lock, so trying it again would succeed.) A
+/// table this role may not drop is left, with a warning.
+async fn drop_dead_runs(client: &Client, schema: &str, own: i32) -> Result<()> {
     let rows = client
         .query(
             "SELECT pg_catalog.quote_ident(c.relname), substring(c.relname FROM '^flights_load_([0-9]+)$')::int
@@ -271,6 +272,9 @@ async fn drop_dead_runs(client: &Client, schema: &str) -> Result<()> {
         .context("finding staging tables")?;
     for row in rows {
         let (name, run): (String, i32) = (row.get(0), row.get(1));
+        if run == own {
+            continue;
+        }
         let table = format!("{schema}.{name}");
         let result: Result<()> = async {
             client.batch_execute("BEGIN").await?;
@@ -403,7 +407,7 @@ pub(crate) async fn run(opts: &LoadOptions, progress: &indicatif::ProgressBar) -
     main.execute(&format!("SELECT pg_advisory_lock({STAGING_LOCK}, $1)"), &[&run])
         .await?;
     let schema = partitions_schema(&main, &tables).await?;
-    drop_dead_runs(&main, &schema).await?;
+    drop_dead_runs(&main, &schema, run).await?;
     let mut staging = Staging::create(&config, &tables, &schema, run).await?;
     let mut rejects = RejectLog::open(&main).await?;
     let mut covered: BTreeMap<i32, BTreeSet<NaiveDate>> = BTreeMap::new();
