@@ -530,6 +530,21 @@ mod tests {
         }
     }
 
+    /// A BOM before the header is dropped, the names quoted or not.
+    #[test]
+    fn a_header_after_a_bom_maps() {
+        for header in [
+            "\u{feff}FL_DATE,OP_CARRIER,ORIGIN,DEST,DEP_DELAY",
+            "\u{feff}\"FL_DATE\",\"OP_CARRIER\",ORIGIN,DEST,\"DEP_DELAY\"",
+        ] {
+            let text = format!("{header}\n2013-01-01,UA,EWR,IAH,2.0\n");
+            let (mut records, c) = open(text.as_bytes(), "bom").unwrap();
+            let mut rec = Record::default();
+            assert_eq!(records.read(&mut rec).unwrap(), Read::Record { line: 2 });
+            assert_eq!(c.parse(&rec).unwrap().dep_delay, Some(2.0), "{header}");
+        }
+    }
+
     #[test]
     fn missing_column_is_named() {
         let e = Columns::from_header(&header("FL_DATE,OP_CARRIER,ORIGIN,DEST")).unwrap_err();
