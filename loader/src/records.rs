@@ -189,8 +189,11 @@ impl<R: BufRead> Records<R> {
             nends += nend;
             match res {
                 ReadRecordResult::InputEmpty => {}
-                ReadRecordResult::OutputFull if rec.data.len() < MAX_RECORD => {
-                    let grown = (rec.data.len() * 2).min(MAX_RECORD);
+                // One byte past the limit: the state machine wants room for
+                // more before it looks at the record's end, so a record of
+                // exactly MAX_RECORD bytes (which the fast path takes) fits.
+                ReadRecordResult::OutputFull if rec.data.len() <= MAX_RECORD => {
+                    let grown = (rec.data.len() * 2).min(MAX_RECORD + 1);
                     rec.data.resize(grown, 0);
                 }
                 ReadRecordResult::OutputEndsFull if rec.ends.len() < MAX_FIELDS => {
@@ -201,6 +204,13 @@ impl<R: BufRead> Records<R> {
                     let bytes = out as u64 + self.skip_record(rec)?;
                     rec.len = 0;
                     return Ok(Read::TooLong { line, bytes });
+                }
+                ReadRecordResult::Record if out > MAX_RECORD => {
+                    rec.len = 0;
+                    return Ok(Read::TooLong {
+                        line,
+                        bytes: out as u64,
+                    });
                 }
                 ReadRecordResult::Record => {
                     rec.len = nends;
@@ -323,6 +333,41 @@ mod tests {
             assert!(rec.iter().eq(fields.iter().map(|f| f.as_bytes())));
         }
         assert_eq!(r.read(&mut rec).unwrap(), Read::End);
+    }
+
+    /// A record of exactly the limits is read whichever path reads it, one
+    /// byte or field more is too long. (The state machine refused a record
+    /// of exactly MAX_RECORD bytes that the fast path took, so one at a
+    /// buffer's edge was rejected: found by the fuzzer's `records` target.)
+    #[test]
+    fn the_limits_are_the_same_on_both_paths() {
+        let at_most = "x".repeat(MAX_RECORD);
+        let over = "x".repeat(MAX_RECORD + 1);
+        let fields = ",".repeat(MAX_FIELDS - 1);
+        let too_many = ",".repeat(MAX_FIELDS);
+        for (line, fits) in [(&at_most, true), (&over, false), (&fields, true), (&too_many, false)] {
+            // Plain; quoted (the state machine reads it); and through a buffer too small for the fast path.
+            let quoted = if line.starts_with('x') {
+                format!("\"{line}\"")
+            } else {
+                format!("\"\"{line}")
+            };
+            for text in [format!("a\n{line}\nb\n"), format!("a\n{quoted}\nb\n")] {
+                for capacity in [1 << 20, 7] {
+                    let mut r = Records::new(std::io::BufReader::with_capacity(capacity, text.as_bytes()));
+                    let mut rec = Record::default();
+                    assert_eq!(r.read(&mut rec).unwrap(), Read::Record { line: 1 });
+                    let read = r.read(&mut rec).unwrap();
+                    assert_eq!(
+                        matches!(read, Read::Record { line: 2 }),
+                        fits,
+                        "{} bytes: {read:?}",
+                        line.len()
+                    );
+                    assert_eq!(r.read(&mut rec).unwrap(), Read::Record { line: 3 });
+                }
+            }
+        }
     }
 
     #[test]
