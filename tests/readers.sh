@@ -47,7 +47,7 @@ sql -c "CREATE SCHEMA readers_test" -c "GRANT USAGE ON SCHEMA readers_test TO t_
 
 # Two versions of the year: same airports, other flights.
 for v in 1 2; do
-    "$LOADER" generate --year $YEAR --airports 20 --flights 250000 --seed $v --out "$DIR/v$v.csv.gz" >/dev/null
+    "$LOADER" generate --year $YEAR --airports 20 --flights 250000 --seed $v --out "$DIR/v$v.csv.gz" >/dev/null 2>&1
 done
 
 # What each version looks like once loaded and refreshed, per airport:
