@@ -66,6 +66,12 @@ bash tests/backup.sh
 step "loader against Postgres and s3s-fs"
 bash tests/loader.sh
 
+step "loads at once: two runs over the same years in opposite order, many times; a file of 25 years on two connections"
+bash tests/concurrent_loads.sh
+
+step "hostile input: a few-MB gzip of the costliest rejects keeps the loader under 100 MB resident"
+bash tests/hostile_input.sh
+
 step "loader TLS: every sslmode against a TLS-only cluster and a throw-away CA"
 bash tests/tls.sh
 

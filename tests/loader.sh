@@ -372,11 +372,13 @@ shape() { # columns, views and functions of the public schema
         SELECT table_name || '.' || column_name || ' ' || data_type AS x FROM information_schema.columns WHERE table_schema = 'public' AND table_name NOT LIKE 'flights\_y%'
         UNION ALL SELECT 'view ' || viewname || ': ' || definition FROM pg_views WHERE schemaname = 'public'
         UNION ALL SELECT 'function ' || p.proname || ': ' || pg_get_functiondef(p.oid) FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
-        UNION ALL SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal) t"
+        UNION ALL SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+        UNION ALL SELECT DISTINCT 'partitions in ' || c.relnamespace::regnamespace FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                  WHERE i.inhparent = 'public.flights'::regclass) t"
 }
 diff <(shape plain) <(shape plain_old) >"$ROOT/plain-shape.diff" || fail "an updated plain schema differs from a fresh one: $(cat "$ROOT/plain-shape.diff")"
 PGDATABASE=plain_old "$LOADER" load s3://flights/raw/2016.csv.zst --json >/dev/null
 PGDATABASE=plain_old "$LOADER" detect --year 2016 --json >/dev/null
 [ "$(PGDATABASE=plain_old d2016)" = "$(d2016)" ] || fail "detect on the updated plain schema differs from refresh_year"
-pass "a 0.2.0 plain schema: refused, then schema --upgrade keeps every row, equals a fresh one, and loads and detects"
+pass "a 0.2.0 plain schema: refused, then schema --upgrade (to 0.3.0, then 0.4.0: partitions in airline_partitions) keeps every row, equals a fresh one, and loads and detects"
 echo "loader: all passed"

@@ -231,9 +231,18 @@ async fn is_current(client: &impl tokio_postgres::GenericClient, schema: &Schema
     Ok(row.get(0))
 }
 
-/// Updates a plain schema (no extension) of 0.2.0 to this loader's, in
-/// one transaction; false when it is already current. The extension's own
-/// tables are updated by `ALTER EXTENSION`, never here.
+/// Whether the partitions have a schema of their own (0.4.0's
+/// `airline_partitions`, where writers create in place of the tables' schema).
+async fn has_partitions_schema(client: &impl tokio_postgres::GenericClient) -> Result<bool> {
+    let row = client
+        .query_one("SELECT to_regnamespace('airline_partitions') IS NOT NULL", &[])
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Updates a plain schema (no extension) of 0.2.0 or 0.3.0 to this
+/// loader's, in one transaction; false when it is already current. The
+/// extension's own tables are updated by `ALTER EXTENSION`, never here.
 pub(crate) async fn update_schema(settings: &Settings) -> Result<bool> {
     let (mut client, found) = open(settings).await?;
     if found.extension.is_some() {
@@ -245,7 +254,8 @@ pub(crate) async fn update_schema(settings: &Settings) -> Result<bool> {
     }
     let schema = found.tables()?;
     let tx = client.transaction().await?;
-    if is_current(&tx, &schema).await? {
+    let columns_current = is_current(&tx, &schema).await?;
+    if columns_current && has_partitions_schema(&tx).await? {
         return Ok(false);
     }
     if !records_years(&tx, &schema).await? {
@@ -255,9 +265,14 @@ pub(crate) async fn update_schema(settings: &Settings) -> Result<bool> {
     // one created in, and pg_catalog is still searched before it.
     tx.batch_execute(&format!("SET LOCAL search_path = {}, pg_temp", schema.name()))
         .await?;
-    tx.batch_execute(&summary::sql::plain_update_0_3(schema.name()))
+    if !columns_current {
+        tx.batch_execute(&summary::sql::plain_update_0_3(schema.name()))
+            .await
+            .context("updating the schema to 0.3.0")?;
+    }
+    tx.batch_execute(&summary::sql::plain_update_0_4(schema.name()))
         .await
-        .context("updating the schema")?;
+        .context("updating the schema to 0.4.0")?;
     tx.commit().await.context("committing the update")?;
     Ok(true)
 }
