@@ -9,10 +9,24 @@ use std::io::{self, BufRead};
 
 use csv_core::ReadRecordResult;
 
-/// Most bytes of field data one record may hold (a real row is ~300).
-pub(crate) const MAX_RECORD: usize = 64 * 1024;
-/// Most fields one record may have (the widest schema has ~110).
-const MAX_FIELDS: usize = 4096;
+use limits::MAX_FIELDS;
+pub(crate) use limits::MAX_RECORD;
+
+// `cargo fuzz` builds with `--cfg fuzzing`, which rustc does not know of.
+#[allow(unexpected_cfgs)]
+mod limits {
+    /// Most bytes of field data one record may hold (a real row is ~300).
+    #[cfg(not(fuzzing))]
+    pub(crate) const MAX_RECORD: usize = 64 * 1024;
+    /// Most fields one record may have (the widest schema has ~110).
+    #[cfg(not(fuzzing))]
+    pub(super) const MAX_FIELDS: usize = 4096;
+    // Small under the fuzzer (loader/fuzz), so that short inputs reach the limits.
+    #[cfg(fuzzing)]
+    pub(crate) const MAX_RECORD: usize = 512;
+    #[cfg(fuzzing)]
+    pub(super) const MAX_FIELDS: usize = 40;
+}
 
 /// One record's fields.
 #[derive(Debug, Default)]
@@ -106,8 +120,8 @@ impl<R: BufRead> Records<R> {
     /// Reads the next record into `rec`.
     pub(crate) fn read(&mut self, rec: &mut Record) -> io::Result<Read> {
         if rec.data.is_empty() {
-            rec.data.resize(1024, 0);
-            rec.ends.resize(64, 0);
+            rec.data.resize(1024.min(MAX_RECORD), 0);
+            rec.ends.resize(64.min(MAX_FIELDS), 0);
         }
         self.skip_blank_lines()?;
         let line = self.line;
