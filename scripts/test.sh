@@ -69,6 +69,9 @@ bash tests/loader.sh
 step "loads at once: two runs over the same years in opposite order, many times; a file of 25 years on two connections"
 bash tests/concurrent_loads.sh
 
+step "readers under load: 16 pgbench readers while a year is loaded and refreshed, each seeing it wholly before or after"
+bash tests/readers.sh
+
 step "hostile input: a few-MB gzip of the costliest rejects keeps the loader under 100 MB resident"
 bash tests/hostile_input.sh
 

@@ -36,7 +36,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::columns::{self, raw_line};
 use crate::copy::{self, COPY_COLUMNS};
@@ -539,7 +539,57 @@ async fn put_in_place(
         }
         plan.push(YearPlan { year, days, prepared });
     }
+    if plan.iter().any(|p| p.prepared) {
+        wait_for_older_transactions(main).await?;
+    }
     swap_in(main, tables, staging, summary, files, &plan).await
+}
+
+/// How long a swap waits for the transactions older than its staged rows.
+const OLDER_TRANSACTIONS_WAIT: Duration = Duration::from_secs(600);
+
+/// A swap is not MVCC-safe (Postgres' caveat for TRUNCATE and partition
+/// swaps): a REPEATABLE READ transaction whose snapshot predates the staged
+/// rows, and that first reads `flights` after the swap, would see the year
+/// empty. So, as CREATE INDEX CONCURRENTLY does, the run first waits until
+/// every transaction of this database open now (the staged rows are
+/// committed, and this run holds no transaction) has ended; one that has
+/// read `flights` already makes the swap's lock wait for it anyway.
+/// `pg_locks` shows every session's transaction to any role.
+async fn wait_for_older_transactions(client: &Client) -> Result<()> {
+    let older: Vec<String> = client
+        .query_one(
+            "SELECT coalesce(array_agg(l.virtualxid), '{}') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'virtualxid' AND l.granted AND l.pid <> pg_backend_pid()
+               AND a.datid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[],
+        )
+        .await
+        .context("listing the transactions older than the staged rows")?
+        .get(0);
+    let start = Instant::now();
+    loop {
+        let open: Vec<i32> = client
+            .query_one(
+                "SELECT coalesce(array_agg(pid ORDER BY pid), '{}') FROM pg_locks
+                 WHERE locktype = 'virtualxid' AND virtualxid = ANY ($1)",
+                &[&older],
+            )
+            .await?
+            .get(0);
+        if open.is_empty() {
+            return Ok(());
+        }
+        if start.elapsed() > OLDER_TRANSACTIONS_WAIT {
+            anyhow::bail!(
+                "{} transactions older than the staged rows are still open after {} s (pids {open:?}); \
+                 a swap would show them the year empty: end them, or load again",
+                open.len(),
+                OLDER_TRANSACTIONS_WAIT.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The atomic part, in one transaction: the years' locks, in ascending
