@@ -545,9 +545,6 @@ async fn put_in_place(
     swap_in(main, tables, staging, summary, files, &plan).await
 }
 
-/// How long a swap waits for the transactions older than its staged rows.
-const OLDER_TRANSACTIONS_WAIT: Duration = Duration::from_secs(600);
-
 /// A swap is not MVCC-safe (Postgres' caveat for TRUNCATE and partition
 /// swaps): a REPEATABLE READ transaction whose snapshot predates the staged
 /// rows, and that first reads `flights` after the swap, would see the year
@@ -555,8 +552,23 @@ const OLDER_TRANSACTIONS_WAIT: Duration = Duration::from_secs(600);
 /// every transaction of this database open now (the staged rows are
 /// committed, and this run holds no transaction) has ended; one that has
 /// read `flights` already makes the swap's lock wait for it anyway.
-/// `pg_locks` shows every session's transaction to any role.
+/// `pg_locks` shows every session's transaction to any role. The wait is
+/// a lock wait in all but name: it ends with the session's `lock_timeout`
+/// (10 minutes when that is 0, so a forgotten session cannot hold a load
+/// forever).
 async fn wait_for_older_transactions(client: &Client) -> Result<()> {
+    let ms: f64 = client
+        .query_one(
+            "SELECT extract(epoch FROM current_setting('lock_timeout')::interval)::float8 * 1000",
+            &[],
+        )
+        .await?
+        .get(0);
+    let limit = if ms > 0.0 {
+        Duration::from_millis(ms as u64)
+    } else {
+        Duration::from_secs(600)
+    };
     let older: Vec<String> = client
         .query_one(
             "SELECT coalesce(array_agg(l.virtualxid), '{}') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -580,12 +592,12 @@ async fn wait_for_older_transactions(client: &Client) -> Result<()> {
         if open.is_empty() {
             return Ok(());
         }
-        if start.elapsed() > OLDER_TRANSACTIONS_WAIT {
+        if start.elapsed() > limit {
             anyhow::bail!(
-                "{} transactions older than the staged rows are still open after {} s (pids {open:?}); \
+                "lock timeout: {} transactions older than the staged rows are still open after {:.1} s (pids {open:?}); \
                  a swap would show them the year empty: end them, or load again",
                 open.len(),
-                OLDER_TRANSACTIONS_WAIT.as_secs()
+                limit.as_secs_f64()
             );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
