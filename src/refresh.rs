@@ -185,11 +185,8 @@ fn upsert_summary(tables: &Tables) -> &'static str {
 /// the `loaded_at` of every load it saw. Years are locked one at a time, in
 /// ascending order by `refresh_pending` and by the loader, so no cycle forms.
 fn lock_year(year: i32) {
-    Spi::run_with_args(
-        "SELECT pg_advisory_xact_lock(hashtext('airline_anomalies.load'), $1)",
-        &[year.into()],
-    )
-    .unwrap_or_else(|e| error::spi("waiting for a load of the year", e));
+    Spi::run_with_args(sql::LOCK_YEAR, &[year.into()])
+        .unwrap_or_else(|e| error::spi("waiting for a load of the year", e));
 }
 
 /// Refuses a year without flights.

@@ -121,8 +121,6 @@ fn year_bounds(year: i32) -> (String, String) {
     (format!("'{year:04}-01-01'"), format!("'{:04}-01-01'", year + 1))
 }
 
-/// The advisory lock key (with the year) of loads and refreshes: `refresh_year` takes the same.
-const LOAD_LOCK: &str = "hashtext('airline_anomalies.load')";
 /// The advisory lock key (with the run's number) of a live run's staging table.
 const STAGING_LOCK: &str = "hashtext('airline_anomalies.staging')";
 
@@ -630,7 +628,7 @@ async fn swap_in(
         // `plan` is in ascending year order (staging.years is a BTreeSet).
         for p in plan {
             client
-                .execute(&format!("SELECT pg_advisory_xact_lock({LOAD_LOCK}, $1)"), &[&p.year])
+                .execute(summary::sql::LOCK_YEAR, &[&p.year])
                 .await
                 .with_context(|| format!("waiting for another load or refresh of {} to commit", p.year))?;
         }

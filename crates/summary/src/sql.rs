@@ -30,6 +30,12 @@ pub const STORED_MODEL: &str = include_str!("../../../sql/stored_model.sql");
 /// (`$1` year).
 pub const YEAR_MEANS: &str = include_str!("../../../sql/year_means.sql");
 
+/// Takes year `$1`'s lock until the transaction ends: loads hold it while
+/// they put the year in place; `refresh_year` and `loader detect` take it
+/// before reading the year. Whoever takes several takes them in ascending
+/// year order, so no cycle forms.
+pub const LOCK_YEAR: &str = "SELECT pg_advisory_xact_lock(hashtext('airline_anomalies.load'), $1)";
+
 /// Records that a year received data (`$1` year).
 pub const MARK_LOADED: &str = include_str!("../../../sql/mark_loaded.sql");
 

@@ -26,12 +26,9 @@ pub(super) async fn from_database(year: Option<i32>) -> Result<(Vec<DailySeries>
     };
     let (mut client, schema) = pg::open_tables(&pg::config()?).await?;
     let tx = client.transaction().await?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtext('airline_anomalies.load'), $1)",
-        &[&year],
-    )
-    .await
-    .with_context(|| format!("waiting for a load of {year} to commit"))?;
+    tx.execute(sql::LOCK_YEAR, &[&year])
+        .await
+        .with_context(|| format!("waiting for a load of {year} to commit"))?;
     let read_at: DateTime<Utc> = tx.query_one("SELECT clock_timestamp()", &[]).await?.get(0);
     let row = tx
         .query_one(
