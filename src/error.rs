@@ -32,6 +32,7 @@ pub(crate) fn arima(what: &str, e: &ArimaError) -> ! {
         E::OrderTooLarge { .. } => Some("Use a smaller d, or a longer series."),
         E::UnsupportedOrder { .. } => Some("p is at most 20, d at most 2 and q at most 10."),
         E::InvalidLevel(_) => Some("0.8 gives an 80 % band."),
+        E::ParamsMismatch { .. } => Some("Pass the jsonb that arima_fit returned, unchanged."),
         E::UnusableStart { .. }
         | E::LikelihoodNotFinite { .. }
         | E::NotStationary { .. }

@@ -47,6 +47,16 @@ pub enum ArimaError {
         /// What is wrong with it.
         why: &'static str,
     },
+    /// Parameters not laid out for their order (e.g. a stored model edited
+    /// by hand): a constant where d > 0 or none where d = 0, or other than
+    /// p AR or q MA coefficients.
+    #[error("the parameters do not fit order {order}: {why}")]
+    ParamsMismatch {
+        /// The order.
+        order: Order,
+        /// What does not fit.
+        why: String,
+    },
     /// A prediction level outside (0, 1).
     #[error("level {0} is not in (0, 1)")]
     InvalidLevel(f64),

@@ -315,8 +315,10 @@ pub(crate) fn z_score(level: f64) -> Result<f64, ArimaError> {
 impl FittedArima {
     /// Rebuilds a fitted model from stored parameters and the series they
     /// were fitted on (e.g. a model row in the database), without refitting.
+    /// Parameters not laid out for `order` are an error, not a panic.
     pub fn from_params(order: Order, params: Params, y: &[f64]) -> Result<FittedArima, ArimaError> {
         validate(y, &order)?;
+        params.check_layout(&order)?;
         let ss = StateSpace::new(&order, &params).ok_or(ArimaError::NotStationary { order })?;
         let n = y.len();
         let (mut mean, mut variance) = (Array1::zeros(n), Array1::zeros(n));

@@ -2,7 +2,7 @@
 //! space (stationary AR, invertible MA, positive variance) and the
 //! unconstrained space the optimiser walks in.
 
-use crate::Order;
+use crate::{ArimaError, Order};
 
 /// Parameters of a fitted ARIMA in statsmodels' sign convention:
 /// `y_t = c + u_t`, `(1 - Σ ar_i L^i) Δ^d u_t = (1 + Σ ma_i L^i) e_t`, `e_t ~ N(0, sigma2)`.
@@ -38,6 +38,25 @@ impl Params {
             ma: v[c + order.p..c + order.p + order.q].to_vec(),
             sigma2: v[c + order.p + order.q],
         }
+    }
+
+    /// Checks the parameters are laid out for `order`, as [`Params::from_slice`]
+    /// lays them out: a constant exactly when d = 0, p AR and q MA coefficients.
+    pub fn check_layout(&self, order: &Order) -> Result<(), ArimaError> {
+        let why = if self.constant.is_some() != order.has_constant() {
+            if order.has_constant() {
+                "no constant, d is 0".to_string()
+            } else {
+                format!("a constant, d is {}", order.d)
+            }
+        } else if self.ar.len() != order.p {
+            format!("{} AR coefficients, p is {}", self.ar.len(), order.p)
+        } else if self.ma.len() != order.q {
+            format!("{} MA coefficients, q is {}", self.ma.len(), order.q)
+        } else {
+            return Ok(());
+        };
+        Err(ArimaError::ParamsMismatch { order: *order, why })
     }
 
     /// Names in statsmodels' style, matching [`Params::to_vec`].
