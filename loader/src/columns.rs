@@ -388,6 +388,20 @@ pub(crate) fn raw_line(rec: &Record) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The daily aggregate (`sql/daily.sql`, run by `refresh_year` and
+    /// `loader detect`) leaves out what this parser rejects: the same bounds
+    /// in both places.
+    #[test]
+    fn the_daily_aggregate_uses_the_loaders_range() {
+        let daily = summary::sql::DAILY;
+        let delay = format!("dep_delay BETWEEN {MIN_DELAY_MINUTES} AND {MAX_DELAY_MINUTES}");
+        assert!(daily.contains(&delay), "{delay} not in sql/daily.sql");
+        for cause in ["carrier", "weather", "nas", "security", "late_aircraft"] {
+            let range = format!("{cause}_delay BETWEEN {MIN_CAUSE_MINUTES} AND {MAX_CAUSE_MINUTES}");
+            assert!(daily.contains(&range), "{range} not in sql/daily.sql");
+        }
+    }
+
     use super::*;
 
     const KAGGLE: &str = "FL_DATE,OP_CARRIER,OP_CARRIER_FL_NUM,ORIGIN,DEST,CRS_DEP_TIME,DEP_TIME,DEP_DELAY,TAXI_OUT,CANCELLED,DIVERTED,Unnamed: 27";
